@@ -1,0 +1,236 @@
+// The event loop (asyncio's BaseEventLoop): the ready queue, timers, fd readiness,
+// signals and the cross-thread bridge. Everything in corolla is scheduled through it.
+// A loop runs on one thread; only call_soon_threadsafe and stop-from-a-signal-handler
+// style wakeups may come from elsewhere.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <source_location>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include <corolla/core/clock.hpp>
+#include <corolla/core/errors.hpp>
+#include <corolla/core/future.hpp>
+#include <corolla/core/handle.hpp>
+#include <corolla/core/loop_options.hpp>
+
+namespace corolla {
+
+/// What the exception handler is told (asyncio's context dict).
+struct exception_context {
+    std::string message;
+    std::exception_ptr exception;
+    /// Where the failing callback was scheduled, if known.
+    std::source_location where{};
+};
+
+using exception_handler = std::function<void(event_loop&, const exception_context&)>;
+
+enum class log_level { debug, info, warning, error };
+using log_handler = std::function<void(log_level, std::string_view)>;
+
+/// Counts of what a loop still holds; a loop that is finished with its work has all zero.
+struct loop_stats {
+    std::size_t ready = 0;            ///< callbacks in the ready queue (not cancelled)
+    std::size_t timers = 0;           ///< scheduled timers (not cancelled)
+    std::size_t timer_heap = 0;       ///< timer heap entries, cancelled ones included
+    std::size_t readers = 0;          ///< fds with a reader callback
+    std::size_t writers = 0;          ///< fds with a writer callback
+    std::size_t signal_handlers = 0;  ///< signals handled by this loop
+    std::size_t threadsafe_pending = 0;
+};
+
+namespace detail {
+class loop_impl;
+}
+
+/// Iteration contract (one call of run_once, as asyncio's _run_once):
+///  1. Cancelled timers at the top of the heap are dropped; if more than half of the
+///     heap (and over 100 entries) is cancelled, the heap is rebuilt (bounded growth).
+///  2. The selector is polled. It waits until the earliest timer is due, or forever if
+///     there is none; it does not wait at all when callbacks are ready or stop() was
+///     called. With a virtual clock it never waits for a timer: it polls, then jumps
+///     the clock to the earliest deadline.
+///  3. Callbacks of ready fds, pending signals and call_soon_threadsafe are queued.
+///  4. Every timer whose deadline is <= time() is queued, in (deadline, insertion)
+///     order. A timer never fires before its deadline.
+///  5. Exactly the callbacks queued so far run, FIFO; anything they schedule runs in the
+///     next iteration. Cancelled callbacks are skipped. An exception escaping a callback
+///     goes to the exception handler and the loop goes on.
+class event_loop {
+public:
+    event_loop();
+    explicit event_loop(loop_options options);
+    ~event_loop();
+    event_loop(const event_loop&) = delete;
+    event_loop& operator=(const event_loop&) = delete;
+
+    /// The loop running on the calling thread, or null (asyncio._get_running_loop).
+    static event_loop* running() noexcept;
+
+    // --- scheduling ------------------------------------------------------------------
+
+    /// Queues fn() to run in the next iteration; FIFO among call_soon callbacks.
+    template <class F>
+    handle call_soon(F&& fn, std::source_location where = std::source_location::current()) {
+        auto h = detail::make_handle(std::forward<F>(fn), where);
+        schedule(h);
+        return handle(std::move(h));
+    }
+
+    /// Like call_soon, callable from any thread; wakes the loop if it is blocked.
+    template <class F>
+    handle call_soon_threadsafe(F&& fn, std::source_location where = std::source_location::current()) {
+        auto h = detail::make_handle(std::forward<F>(fn), where);
+        schedule_threadsafe(h);
+        return handle(std::move(h));
+    }
+
+    /// Runs fn() at loop time `when` or later, never earlier. Deadlines beyond the
+    /// representable range saturate (the timer effectively never fires).
+    template <class F>
+    timer_handle call_at(time_point when, F&& fn, std::source_location where = std::source_location::current()) {
+        auto h = detail::make_handle(std::forward<F>(fn), where);
+        schedule_at(h, when);
+        return timer_handle(std::move(h));
+    }
+
+    /// Runs fn() after `delay` (any chrono duration, rounded up to nanoseconds;
+    /// negative means as soon as possible). Huge delays saturate, never overflow.
+    template <class Rep, class Period, class F>
+    timer_handle call_later(std::chrono::duration<Rep, Period> delay, F&& fn,
+                            std::source_location where = std::source_location::current()) {
+        return call_at(deadline_after(delay), std::forward<F>(fn), where);
+    }
+
+    /// The loop's current time on its clock.
+    time_point time() const noexcept;
+
+    /// `time() + delay`, saturating instead of overflowing.
+    template <class Rep, class Period>
+    time_point deadline_after(std::chrono::duration<Rep, Period> delay) const noexcept {
+        return saturating_add(time(), delay);
+    }
+
+    // --- running ---------------------------------------------------------------------
+
+    /// Runs iterations until stop(). Throws loop_closed_error / loop_running_error.
+    void run_forever();
+
+    /// Runs until `f` is done and returns its result (or throws its exception).
+    /// Throws invalid_state_error if the loop was stopped before `f` completed.
+    template <class T>
+    T run_until_complete(const future<T>& f) {
+        run_until_done(*f.state());
+        if constexpr (std::is_void_v<T>)
+            f.result();
+        else if constexpr (std::is_copy_constructible_v<T>)
+            return f.result();
+        else
+            return std::move(f.result());
+    }
+
+    /// Runs exactly one iteration. With nowait, the selector is only polled.
+    void run_once(bool nowait = false);
+
+    /// Makes run_forever return after the current iteration; before run_forever it makes
+    /// the next run_forever run one iteration. Loop thread only.
+    void stop() noexcept;
+
+    /// Drops every queued callback and timer, removes fd and signal registrations and
+    /// closes the selector. Idempotent. Throws loop_running_error while running.
+    void close();
+
+    bool is_running() const noexcept;
+    bool is_closed() const noexcept;
+
+    template <class T = void>
+    future<T> create_future() {
+        check_open();
+        return future<T>(*this);
+    }
+
+    // --- fds and signals -------------------------------------------------------------
+
+    /// Calls fn() whenever `fd` is readable (or hung up / in error). Throws bad_fd_error
+    /// for a negative or closed fd and already_registered_error if it has a reader.
+    template <class F>
+    void add_reader(int fd, F&& fn, std::source_location where = std::source_location::current()) {
+        set_fd_callback(fd, readable, detail::make_handle(std::forward<F>(fn), where));
+    }
+    template <class F>
+    void add_writer(int fd, F&& fn, std::source_location where = std::source_location::current()) {
+        set_fd_callback(fd, writable, detail::make_handle(std::forward<F>(fn), where));
+    }
+    /// Stops watching; true if a reader (writer) was registered. Safe on a closed fd.
+    bool remove_reader(int fd);
+    bool remove_writer(int fd);
+
+    /// Calls fn() on the loop thread (never inside the signal handler) after `sig` is
+    /// delivered. One loop per signal per process. Throws std::invalid_argument for a
+    /// signal that cannot be caught and already_registered_error if another loop owns it.
+    template <class F>
+    void add_signal_handler(int sig, F&& fn, std::source_location where = std::source_location::current()) {
+        set_signal_callback(sig, detail::make_handle(std::forward<F>(fn), where));
+    }
+    /// Restores the previous disposition; true if a handler was registered.
+    bool remove_signal_handler(int sig);
+
+    // --- errors, debug, introspection ------------------------------------------------
+
+    void set_exception_handler(exception_handler h);
+    /// Routes to the handler set, or default_exception_handler.
+    void call_exception_handler(const exception_context& ctx) noexcept;
+    /// Writes the context to the log handler at error level.
+    void default_exception_handler(const exception_context& ctx) noexcept;
+
+    void set_log_handler(log_handler h);
+    void log(log_level level, std::string_view message) noexcept;
+
+    void set_debug(bool on) noexcept;
+    bool get_debug() const noexcept;
+    void set_slow_callback_duration(duration d) noexcept;
+    duration slow_callback_duration() const noexcept;
+
+    std::string_view backend_name() const noexcept;
+    /// The loop's selector. Throws loop_closed_error once the loop is closed.
+    corolla::selector& selector();
+    corolla::clock& clock() noexcept;
+    loop_stats stats() const noexcept;
+
+    /// Internal: called by a timer handle when it is cancelled while in the heap.
+    void on_timer_cancelled() noexcept;
+
+private:
+    template <class Rep, class Period>
+    static time_point saturating_add(time_point base, std::chrono::duration<Rep, Period> d) noexcept {
+        // Decide in long double (no overflow possible) whether the sum fits, then add exactly.
+        using ld_nanos = std::chrono::duration<long double, std::nano>;
+        const long double delta = std::chrono::duration_cast<ld_nanos>(d).count();
+        const long double now = static_cast<long double>(base.time_since_epoch().count());
+        if (!(delta == delta)) return time_point::max();  // NaN: treat as "never"
+        if (now + delta >= static_cast<long double>(time_point::max().time_since_epoch().count()))
+            return time_point::max();
+        if (now + delta <= static_cast<long double>(time_point::min().time_since_epoch().count()))
+            return time_point::min();
+        return base + std::chrono::ceil<duration>(d);
+    }
+
+    void check_open() const;
+    void schedule(const detail::intrusive_ptr<detail::handle_base>& h);
+    void schedule_threadsafe(const detail::intrusive_ptr<detail::handle_base>& h);
+    void schedule_at(const detail::intrusive_ptr<detail::handle_base>& h, time_point when);
+    void set_fd_callback(int fd, std::uint32_t direction, detail::intrusive_ptr<detail::handle_base> h);
+    void set_signal_callback(int sig, detail::intrusive_ptr<detail::handle_base> h);
+    void run_until_done(detail::future_base& f);
+
+    std::unique_ptr<detail::loop_impl> impl_;
+};
+
+}  // namespace corolla

@@ -1,0 +1,174 @@
+// future<T>: the result of an asynchronous operation (asyncio.Future). The one object
+// that coroutines, fibers, sync primitives and I/O all wait on and complete. A future
+// belongs to one event loop and is used from that loop's thread only; it must not be
+// completed after its loop is destroyed.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <new>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <corolla/core/detail/intrusive_ptr.hpp>
+#include <corolla/core/detail/small_pool.hpp>
+#include <corolla/core/detail/unique_function.hpp>
+#include <corolla/core/errors.hpp>
+
+namespace corolla {
+
+class event_loop;
+
+enum class future_status : std::uint8_t { pending, done, cancelled };
+
+/// Identifies a done-callback for remove_done_callback (C++ callables have no identity).
+using callback_id = std::uint32_t;
+
+namespace detail {
+
+/// The untyped part of a future's shared state.
+class future_base : public ref_counted {
+public:
+    explicit future_base(event_loop& loop) noexcept : loop_(&loop) {}
+
+    event_loop& loop() const noexcept { return *loop_; }
+    future_status status() const noexcept { return status_; }
+    bool done() const noexcept { return status_ != future_status::pending; }
+    bool cancelled() const noexcept { return status_ == future_status::cancelled; }
+    const std::string& cancel_message() const noexcept { return cancel_message_; }
+
+    /// Cancels a pending future and schedules its callbacks; false if already done.
+    virtual bool cancel(std::string message = {});
+    /// Throws invalid_state_error if already done.
+    void set_exception(std::exception_ptr e);
+    /// The stored exception or null. Throws invalid_state_error when pending and
+    /// cancelled_error when cancelled. Marks the exception as retrieved.
+    std::exception_ptr exception();
+    /// Throws what result() must throw for a future that has no value to give.
+    void check_result();
+
+    callback_id add_done_callback(unique_function<void(future_base&)> fn);
+    std::size_t remove_done_callback(callback_id id) noexcept;
+
+protected:
+    ~future_base() override;
+    void check_pending(const char* operation) const;
+    /// Moves to `s` and schedules every done-callback through the ready queue.
+    void finish(future_status s);
+
+private:
+    struct done_callback {
+        callback_id id;
+        unique_function<void(future_base&)> fn;
+    };
+    void schedule(unique_function<void(future_base&)> fn);
+
+    event_loop* loop_;
+    future_status status_ = future_status::pending;
+    bool retrieved_ = false;
+    callback_id next_id_ = 1;
+    std::exception_ptr exception_;
+    std::string cancel_message_;
+    std::vector<done_callback> callbacks_;
+};
+
+template <class T>
+class future_state final : public future_base, public pooled {
+public:
+    explicit future_state(event_loop& loop) noexcept : future_base(loop) {}
+    ~future_state() override {
+        if (has_value_) value_.~T();
+    }
+    template <class U>
+    void set_result(U&& v) {
+        check_pending("set_result");
+        ::new (static_cast<void*>(&value_)) T(std::forward<U>(v));
+        has_value_ = true;
+        finish(future_status::done);
+    }
+    T& value() {
+        check_result();
+        return value_;
+    }
+
+private:
+    union {
+        T value_;
+    };
+    bool has_value_ = false;
+};
+
+template <>
+class future_state<void> final : public future_base, public pooled {
+public:
+    using future_base::future_base;
+    void set_result() {
+        check_pending("set_result");
+        finish(future_status::done);
+    }
+    void value() { check_result(); }
+};
+
+}  // namespace detail
+
+/// A shared handle to a future's state; copies refer to the same future.
+template <class T = void>
+class future {
+    static_assert(std::is_void_v<T> || std::is_object_v<T>, "future<T> needs an object type or void");
+
+public:
+    using value_type = T;
+    using state_type = detail::future_state<T>;
+
+    future() noexcept = default;
+    /// A new pending future on `loop` (same as loop.create_future<T>()).
+    explicit future(event_loop& loop) : s_(new state_type(loop)) {}
+    explicit future(detail::intrusive_ptr<state_type> s) noexcept : s_(std::move(s)) {}
+
+    /// False for a default-constructed future.
+    bool valid() const noexcept { return static_cast<bool>(s_); }
+    future_status status() const noexcept { return s_->status(); }
+    bool done() const noexcept { return s_->done(); }
+    bool cancelled() const noexcept { return s_->cancelled(); }
+
+    /// Requests cancellation; false when already done. Callbacks are scheduled.
+    bool cancel(std::string message = {}) const { return s_->cancel(std::move(message)); }
+
+    /// The value. Throws invalid_state_error while pending, cancelled_error when
+    /// cancelled, or the stored exception.
+    std::add_lvalue_reference_t<T> result() const { return s_->value(); }
+    /// The stored exception (null on success); see future_base::exception().
+    std::exception_ptr exception() const { return s_->exception(); }
+
+    template <class U = T, class = std::enable_if_t<!std::is_void_v<U>>>
+    void set_result(U&& v) const {
+        s_->set_result(std::forward<U>(v));
+    }
+    template <class U = T, class = std::enable_if_t<std::is_void_v<U>>>
+    void set_result() const {
+        s_->set_result();
+    }
+    void set_exception(std::exception_ptr e) const { s_->set_exception(std::move(e)); }
+
+    /// Schedules fn(future) through the loop's ready queue once done (at once if done
+    /// already), in registration order.
+    template <class F>
+    callback_id add_done_callback(F fn) const {
+        return s_->add_done_callback([fn = std::move(fn)](detail::future_base& b) mutable {
+            fn(future(detail::intrusive_ptr<state_type>(static_cast<state_type*>(&b))));
+        });
+    }
+    /// Removes a callback not yet scheduled; returns how many were removed (0 or 1).
+    std::size_t remove_done_callback(callback_id id) const noexcept { return s_->remove_done_callback(id); }
+
+    event_loop& get_loop() const noexcept { return s_->loop(); }
+    state_type* state() const noexcept { return s_.get(); }
+    friend bool operator==(const future& a, const future& b) noexcept { return a.s_ == b.s_; }
+
+private:
+    detail::intrusive_ptr<state_type> s_;
+};
+
+}  // namespace corolla

@@ -1,0 +1,79 @@
+// The multiplexer interface every backend implements, in the spirit of Python's
+// selectors.BaseSelector. The event loop owns time, the ready queue and all scheduling;
+// a selector only answers "which registered fds are ready?" and can be woken up.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include <corolla/core/clock.hpp>
+
+namespace corolla {
+
+/// Interest and event bits. `hangup` and `error` are reported only in addition to
+/// `readable`/`writable` and only where the mechanism distinguishes them (see caps()).
+enum event_bits : std::uint32_t {
+    readable = 1u << 0,
+    writable = 1u << 1,
+    hangup = 1u << 2,
+    error_event = 1u << 3,
+};
+
+/// One readiness report: the token given at registration and the ready bits.
+struct ready_event {
+    int fd;
+    std::uint64_t token;
+    std::uint32_t events;
+};
+
+/// What a backend can tell apart; conformance tests use this instead of backend names.
+struct selector_caps {
+    bool reports_hangup = false;  ///< sets `hangup` / `error_event` bits
+    int max_fd = -1;              ///< highest fd accepted, -1 for no limit
+};
+
+/// Contract (every backend, checked by tests/backends/conformance_test.cpp):
+///
+/// - Registration. `add(fd, interest, token)` watches `fd` for `interest` (a non-empty
+///   mix of readable|writable). A negative or closed fd throws bad_fd_error; an fd past
+///   caps().max_fd throws fd_out_of_range_error; an fd already registered throws
+///   already_registered_error. `modify` changes interest and token of a registered fd;
+///   `remove` forgets it. Both throw not_registered_error for an unknown fd. Nothing is
+///   changed when a call throws.
+/// - Closed fds. Closing a registered fd without remove() is a caller error, but
+///   remove() of such an fd succeeds and afterwards nothing is reported for it. Once an
+///   fd is removed, a new file opened under the same number and added again only ever
+///   produces events for the new registration (no stale events, no stale token).
+/// - select(timeout, out). Waits until at least one registered fd is ready, wake() is
+///   called, a signal interrupts the wait (EINTR: returns 0 events, never throws), or
+///   `timeout` elapses. timeout < 0 means wait indefinitely, 0 means poll. Timeouts are
+///   rounded UP to the mechanism's resolution, so a call never returns early because of
+///   rounding. Fills at most out.size() events, one per fd, and returns their count;
+///   events left over are reported by the next call (level-triggered).
+/// - HUP/ERR. A hang-up or error is reported as `readable` to a reader and `writable`
+///   to a writer (so callbacks run and find the condition with their own syscall), plus
+///   `hangup` / `error_event` where caps().reports_hangup. EOF with data pending is
+///   reported readable; the data can be read before EOF.
+/// - wake(). Thread-safe and async-signal-safe; makes the current or next select()
+///   return promptly. Wakes coalesce. The selector's own wake fd is never reported.
+/// - Threads. Everything but wake() is called from the loop's thread only.
+class selector {
+public:
+    virtual ~selector() = default;
+
+    virtual std::string_view name() const noexcept = 0;
+    virtual selector_caps caps() const noexcept = 0;
+
+    virtual void add(int fd, std::uint32_t interest, std::uint64_t token) = 0;
+    virtual void modify(int fd, std::uint32_t interest, std::uint64_t token) = 0;
+    virtual void remove(int fd) = 0;
+
+    virtual std::size_t select(duration timeout, std::span<ready_event> out) = 0;
+    virtual void wake() noexcept = 0;
+
+    /// Number of fds currently registered (excluding the internal wake fd).
+    virtual std::size_t size() const noexcept = 0;
+};
+
+}  // namespace corolla

@@ -1,0 +1,632 @@
+#include <corolla/core/event_loop.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <typeinfo>
+#include <unordered_set>
+#include <vector>
+
+#include <corolla/core/backend_registry.hpp>
+#include "loop_registry.hpp"
+#include "ring.hpp"
+#include "signal_table.hpp"
+
+namespace corolla {
+namespace detail {
+
+using handle_ptr = intrusive_ptr<handle_base>;
+
+namespace {
+
+thread_local event_loop* tls_running_loop = nullptr;
+
+struct live_loops {
+    std::mutex mutex;
+    std::unordered_set<event_loop*> set;
+};
+live_loops& the_live_loops() {
+    static live_loops l;
+    return l;
+}
+
+struct timer_entry {
+    time_point when;
+    std::uint64_t seq;
+    handle_base* h;  // owns one reference
+};
+// std::*_heap build max-heaps; "greater" turns them into the min-heap we need.
+struct timer_after {
+    bool operator()(const timer_entry& a, const timer_entry& b) const noexcept {
+        return a.when != b.when ? a.when > b.when : a.seq > b.seq;
+    }
+};
+
+struct fd_slot {
+    handle_base* reader = nullptr;  // each owns one reference
+    handle_base* writer = nullptr;
+    std::uint32_t interest() const noexcept { return (reader ? readable : 0u) | (writer ? writable : 0u); }
+};
+
+std::string describe(std::source_location where) {
+    if (!where.file_name() || !*where.file_name()) return "callback";
+    return std::string("callback scheduled at ") + where.file_name() + ":" + std::to_string(where.line());
+}
+
+void default_log(log_level level, std::string_view message) {
+    static constexpr const char* names[] = {"debug", "info", "warning", "error"};
+    std::fprintf(stderr, "corolla %s: %.*s\n", names[static_cast<int>(level)], static_cast<int>(message.size()),
+                 message.data());
+}
+
+}  // namespace
+
+void register_live_loop(event_loop* loop) {
+    auto& l = the_live_loops();
+    std::lock_guard lock(l.mutex);
+    l.set.insert(loop);
+}
+
+void unregister_live_loop(event_loop* loop) {
+    auto& l = the_live_loops();
+    std::lock_guard lock(l.mutex);
+    l.set.erase(loop);
+}
+
+void report_if_alive(event_loop* loop, const exception_context& ctx) noexcept {
+    {
+        auto& l = the_live_loops();
+        std::lock_guard lock(l.mutex);
+        if (!l.set.contains(loop)) return;
+    }
+    loop->call_exception_handler(ctx);
+}
+
+void handle_base::cancel() noexcept {
+    if (cancelled_) return;
+    cancelled_ = true;
+    if (timer_loop_) timer_loop_->on_timer_cancelled();
+    if (!running_) drop_callback();
+}
+
+class loop_impl {
+public:
+    loop_impl(event_loop& self, loop_options opts) : self_(self) {
+        clock_ = opts.clock ? std::move(opts.clock) : std::make_shared<steady_clock_source>();
+        if (opts.selector) {
+            selector_ = std::move(opts.selector);
+        } else {
+            selector_ = make_selector(opts.backend);
+        }
+        backend_ = std::string(selector_->name());
+        debug_ = opts.debug;
+        slow_ = opts.slow_callback_duration;
+        events_.resize(256);
+        signal_target_.sel.store(selector_.get(), std::memory_order_release);
+    }
+
+    ~loop_impl() { close(); }
+
+    // --- state checks ----------------------------------------------------------------
+
+    void check_open() const {
+        if (closed_.load(std::memory_order_acquire)) throw loop_closed_error("event loop is closed");
+    }
+    void check_thread() const {
+        if (debug_ && running_ && std::this_thread::get_id() != thread_)
+            throw wrong_thread_error(
+                "non-thread-safe event loop operation called from a thread other than the loop's; "
+                "use call_soon_threadsafe");
+    }
+    void check_can_run() const {
+        check_open();
+        if (running_) throw loop_running_error("this event loop is already running");
+        if (tls_running_loop != nullptr)
+            throw loop_running_error("cannot run an event loop while another loop is running on this thread");
+    }
+
+    // --- scheduling ------------------------------------------------------------------
+
+    void schedule(const handle_ptr& h) {
+        check_open();
+        check_thread();
+        h->add_ref();
+        ready_.push(h.get());
+    }
+
+    void schedule_threadsafe(const handle_ptr& h) {
+        std::lock_guard lock(ts_mutex_);
+        check_open();
+        h->add_ref();
+        ts_queue_.push_back(h.get());
+        ts_pending_.store(true, std::memory_order_release);
+        selector_->wake();  // under the lock: close() cannot destroy the selector meanwhile
+    }
+
+    void schedule_at(const handle_ptr& h, time_point when) {
+        check_open();
+        check_thread();
+        h->when_ = when;
+        h->timer_loop_ = &self_;
+        h->add_ref();
+        timers_.push_back(timer_entry{when, timer_seq_++, h.get()});
+        std::push_heap(timers_.begin(), timers_.end(), timer_after{});
+    }
+
+    void on_timer_cancelled() noexcept { ++cancelled_timers_; }
+
+    // --- fds -------------------------------------------------------------------------
+
+    void set_fd_callback(int fd, std::uint32_t dir, handle_ptr h) {
+        check_open();
+        check_thread();
+        if (fd < 0) throw bad_fd_error(fd, "negative file descriptor");
+        if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(static_cast<std::size_t>(fd) + 1);
+        fd_slot& s = fds_[fd];
+        handle_base*& target = dir == readable ? s.reader : s.writer;
+        if (target)
+            throw already_registered_error("fd " + std::to_string(fd) + " already has a " +
+                                           (dir == readable ? "reader" : "writer"));
+        const std::uint32_t old = s.interest();
+        const std::uint32_t now = old | dir;
+        if (old == 0)
+            selector_->add(fd, now, static_cast<std::uint64_t>(fd));
+        else
+            selector_->modify(fd, now, static_cast<std::uint64_t>(fd));
+        target = h.get();
+        h->add_ref();
+        ++(dir == readable ? readers_ : writers_);
+    }
+
+    bool remove_fd_callback(int fd, std::uint32_t dir) {
+        if (closed_.load(std::memory_order_acquire)) return false;
+        check_thread();
+        if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return false;
+        fd_slot& s = fds_[fd];
+        handle_base*& target = dir == readable ? s.reader : s.writer;
+        if (!target) return false;
+        handle_base* h = std::exchange(target, nullptr);
+        --(dir == readable ? readers_ : writers_);
+        const std::uint32_t left = s.interest();
+        // Deregister before releasing: if the selector throws, the slot stays consistent
+        // with the selector (the callback is gone either way).
+        try {
+            if (left == 0)
+                selector_->remove(fd);
+            else
+                selector_->modify(fd, left, static_cast<std::uint64_t>(fd));
+        } catch (...) {
+            h->cancel();
+            h->release();
+            throw;
+        }
+        h->cancel();
+        h->release();
+        return true;
+    }
+
+    // --- signals ---------------------------------------------------------------------
+
+    void set_signal_callback(int sig, handle_ptr h) {
+        check_open();
+        check_thread();
+        claim_signal(sig, &signal_target_);
+        if (static_cast<std::size_t>(sig) >= signals_.size()) signals_.resize(static_cast<std::size_t>(signal_limit()));
+        if (handle_base* old = std::exchange(signals_[sig], nullptr)) {
+            old->cancel();
+            old->release();
+        } else {
+            ++signal_count_;
+        }
+        signals_[sig] = h.get();
+        h->add_ref();
+    }
+
+    bool remove_signal_callback(int sig) noexcept {
+        if (sig <= 0 || static_cast<std::size_t>(sig) >= signals_.size() || !signals_[sig]) return false;
+        release_signal(sig, &signal_target_);
+        handle_base* h = std::exchange(signals_[sig], nullptr);
+        h->cancel();
+        h->release();
+        --signal_count_;
+        return true;
+    }
+
+    // --- running ---------------------------------------------------------------------
+
+    void run_forever() {
+        check_can_run();
+        struct running_scope {
+            loop_impl& l;
+            event_loop* prev;
+            explicit running_scope(loop_impl& impl) : l(impl), prev(tls_running_loop) {
+                l.running_ = true;
+                l.thread_ = std::this_thread::get_id();
+                tls_running_loop = &l.self_;
+            }
+            ~running_scope() {
+                l.running_ = false;
+                l.stopping_ = false;
+                l.thread_ = {};
+                tls_running_loop = prev;
+            }
+        } scope(*this);
+        for (;;) {
+            run_once(false);
+            if (stopping_) break;
+        }
+    }
+
+    void run_once_public(bool nowait) {
+        check_can_run();
+        struct once_scope {
+            loop_impl& l;
+            explicit once_scope(loop_impl& impl) : l(impl) {
+                l.running_ = true;
+                l.thread_ = std::this_thread::get_id();
+                tls_running_loop = &l.self_;
+            }
+            ~once_scope() {
+                l.running_ = false;
+                l.thread_ = {};
+                tls_running_loop = nullptr;
+            }
+        } scope(*this);
+        run_once(nowait);
+    }
+
+    void run_once(bool nowait) {
+        purge_timers();
+
+        duration timeout{-1};
+        const bool busy = nowait || !ready_.empty() || stopping_ || ts_pending_.load(std::memory_order_acquire) ||
+                          signal_target_.any_pending.load(std::memory_order_acquire);
+        const bool has_deadline = !timers_.empty() && timers_.front().when != time_point::max();
+        if (busy) {
+            timeout = duration::zero();
+        } else if (has_deadline) {
+            timeout = std::max(duration::zero(), timers_.front().when - clock_->now());
+        }
+
+        std::size_t n;
+        if (clock_->is_virtual() && has_deadline && timeout != duration::zero()) {
+            n = selector_->select(duration::zero(), events_);
+            if (n == 0 && !ts_pending_.load(std::memory_order_acquire) &&
+                !signal_target_.any_pending.load(std::memory_order_acquire))
+                clock_->advance_to(timers_.front().when);
+        } else {
+            n = selector_->select(timeout, events_);
+        }
+        dispatch_events(n);
+        if (n == events_.size()) events_.resize(events_.size() * 2);
+        take_threadsafe();
+        take_signals();
+
+        const time_point now = timers_.empty() ? time_point{} : clock_->now();
+        while (!timers_.empty() && timers_.front().when <= now && timers_.front().when != time_point::max()) {
+            handle_base* h = pop_timer();
+            if (h->cancelled()) {
+                --cancelled_timers_;
+                h->release();
+            } else {
+                ready_.push(h);  // the heap's reference moves to the queue
+            }
+        }
+
+        const std::size_t todo = ready_.size();
+        for (std::size_t i = 0; i < todo; ++i) {
+            handle_ptr h = handle_ptr::adopt(ready_.pop());
+            run_handle(*h);
+        }
+    }
+
+    void run_handle(handle_base& h) {
+        if (h.cancelled()) return;
+        const time_point t0 = debug_ ? clock_->now() : time_point{};
+        try {
+            h.run();
+        } catch (...) {
+            self_.call_exception_handler(
+                exception_context{"Exception in " + describe(h.where_), std::current_exception(), h.where_});
+        }
+        if (debug_) {
+            const duration took = clock_->now() - t0;
+            if (took >= slow_) {
+                char secs[32];
+                std::snprintf(secs, sizeof secs, "%.3f", std::chrono::duration<double>(took).count());
+                self_.log(log_level::warning, "Executing " + describe(h.where_) + " took " + secs + " seconds");
+            }
+        }
+    }
+
+    void stop() noexcept { stopping_ = true; }
+
+    void close() {
+        if (running_) throw loop_running_error("cannot close a running event loop");
+        {
+            std::lock_guard lock(ts_mutex_);
+            if (closed_.exchange(true)) return;
+        }
+        for (std::size_t sig = 0; sig < signals_.size(); ++sig)
+            remove_signal_callback(static_cast<int>(sig));
+        signal_target_.sel.store(nullptr, std::memory_order_release);
+        for (std::size_t fd = 0; fd < fds_.size(); ++fd) {
+            fd_slot& s = fds_[fd];
+            if (s.interest() == 0) continue;
+            try {
+                selector_->remove(static_cast<int>(fd));
+            } catch (...) {  // closing must finish; the selector goes away below anyway
+            }
+            for (handle_base* h : {std::exchange(s.reader, nullptr), std::exchange(s.writer, nullptr)})
+                if (h) {
+                    h->cancel();
+                    h->release();
+                }
+        }
+        readers_ = writers_ = 0;
+        while (!ready_.empty())
+            ready_.pop()->release();
+        while (!timers_.empty()) {
+            handle_base* h = pop_timer();
+            h->timer_loop_ = nullptr;
+            h->release();
+        }
+        cancelled_timers_ = 0;
+        std::vector<handle_base*> ts;
+        {
+            std::lock_guard lock(ts_mutex_);
+            ts.swap(ts_queue_);
+            selector_.reset();
+        }
+        for (handle_base* h : ts)
+            h->release();
+    }
+
+    loop_stats stats() const noexcept {
+        loop_stats s;
+        for (std::size_t i = 0; i < ready_.size(); ++i)
+            if (!ready_.at(i)->cancelled()) ++s.ready;
+        s.timers = timers_.size() - cancelled_timers_;
+        s.timer_heap = timers_.size();
+        s.readers = readers_;
+        s.writers = writers_;
+        s.signal_handlers = signal_count_;
+        std::lock_guard lock(ts_mutex_);
+        s.threadsafe_pending = ts_queue_.size();
+        return s;
+    }
+
+private:
+    handle_base* pop_timer() noexcept {
+        std::pop_heap(timers_.begin(), timers_.end(), timer_after{});
+        handle_base* h = timers_.back().h;
+        timers_.pop_back();
+        h->timer_loop_ = nullptr;
+        return h;
+    }
+
+    void purge_timers() {
+        if (cancelled_timers_ > 100 && cancelled_timers_ * 2 > timers_.size()) {
+            std::erase_if(timers_, [](const timer_entry& t) {
+                if (!t.h->cancelled()) return false;
+                t.h->timer_loop_ = nullptr;
+                t.h->release();
+                return true;
+            });
+            std::make_heap(timers_.begin(), timers_.end(), timer_after{});
+            cancelled_timers_ = 0;
+        }
+        while (!timers_.empty() && timers_.front().h->cancelled()) {
+            pop_timer()->release();
+            --cancelled_timers_;
+        }
+    }
+
+    void dispatch_events(std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) {
+            const ready_event& ev = events_[i];
+            const int fd = static_cast<int>(ev.token);
+            if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) continue;
+            fd_slot& s = fds_[fd];
+            if ((ev.events & readable) && s.reader && !s.reader->cancelled()) {
+                s.reader->add_ref();
+                ready_.push(s.reader);
+            }
+            if ((ev.events & writable) && s.writer && !s.writer->cancelled()) {
+                s.writer->add_ref();
+                ready_.push(s.writer);
+            }
+        }
+    }
+
+    void take_threadsafe() {
+        if (!ts_pending_.load(std::memory_order_relaxed) || !ts_pending_.exchange(false, std::memory_order_acq_rel))
+            return;
+        std::vector<handle_base*> batch;
+        {
+            std::lock_guard lock(ts_mutex_);
+            batch.swap(ts_queue_);
+        }
+        for (handle_base* h : batch)
+            ready_.push(h);
+    }
+
+    void take_signals() {
+        if (!signal_target_.any_pending.load(std::memory_order_relaxed) ||
+            !signal_target_.any_pending.exchange(false, std::memory_order_acq_rel))
+            return;
+        for (std::size_t sig = 1; sig < signals_.size(); ++sig) {
+            if (signals_[sig] && take_signal(static_cast<int>(sig))) {
+                signals_[sig]->add_ref();
+                ready_.push(signals_[sig]);
+            }
+        }
+    }
+
+    event_loop& self_;
+    std::unique_ptr<selector> selector_;
+    std::shared_ptr<clock> clock_;
+    std::string backend_;
+
+    ring<handle_base*> ready_;
+    std::vector<timer_entry> timers_;
+    std::size_t cancelled_timers_ = 0;
+    std::uint64_t timer_seq_ = 0;
+
+    std::vector<fd_slot> fds_;
+    std::size_t readers_ = 0;
+    std::size_t writers_ = 0;
+    std::vector<ready_event> events_;
+
+    mutable std::mutex ts_mutex_;
+    std::vector<handle_base*> ts_queue_;
+    std::atomic<bool> ts_pending_{false};
+    std::atomic<bool> closed_{false};
+
+    signal_target signal_target_;
+    std::vector<handle_base*> signals_;
+    std::size_t signal_count_ = 0;
+
+    bool running_ = false;
+    bool stopping_ = false;
+    std::thread::id thread_{};
+
+public:
+    bool debug_ = false;
+    duration slow_{};
+    exception_handler exception_handler_;
+    log_handler log_handler_;
+    std::unique_ptr<selector>& selector_ptr() noexcept { return selector_; }
+    clock& clock_ref() noexcept { return *clock_; }
+    const std::string& backend() const noexcept { return backend_; }
+    bool running() const noexcept { return running_; }
+    bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
+};
+
+}  // namespace detail
+
+event_loop::event_loop() : event_loop(loop_options{}) {}
+
+event_loop::event_loop(loop_options options) : impl_(std::make_unique<detail::loop_impl>(*this, std::move(options))) {
+    detail::register_live_loop(this);
+}
+
+event_loop::~event_loop() {
+    try {
+        impl_->close();  // while still registered live: dropped futures may report to us
+    } catch (...) {      // destroyed while running (from inside a callback): nothing sane to do
+    }
+    detail::unregister_live_loop(this);
+}
+
+event_loop* event_loop::running() noexcept { return detail::tls_running_loop; }
+
+time_point event_loop::time() const noexcept { return impl_->clock_ref().now(); }
+void event_loop::run_forever() { impl_->run_forever(); }
+void event_loop::run_once(bool nowait) { impl_->run_once_public(nowait); }
+void event_loop::stop() noexcept { impl_->stop(); }
+void event_loop::close() { impl_->close(); }
+bool event_loop::is_running() const noexcept { return impl_->running(); }
+bool event_loop::is_closed() const noexcept { return impl_->closed(); }
+void event_loop::check_open() const { impl_->check_open(); }
+void event_loop::schedule(const detail::intrusive_ptr<detail::handle_base>& h) { impl_->schedule(h); }
+void event_loop::schedule_threadsafe(const detail::intrusive_ptr<detail::handle_base>& h) {
+    impl_->schedule_threadsafe(h);
+}
+void event_loop::schedule_at(const detail::intrusive_ptr<detail::handle_base>& h, time_point when) {
+    impl_->schedule_at(h, when);
+}
+void event_loop::on_timer_cancelled() noexcept { impl_->on_timer_cancelled(); }
+
+void event_loop::set_fd_callback(int fd, std::uint32_t direction, detail::intrusive_ptr<detail::handle_base> h) {
+    impl_->set_fd_callback(fd, direction, std::move(h));
+}
+bool event_loop::remove_reader(int fd) { return impl_->remove_fd_callback(fd, readable); }
+bool event_loop::remove_writer(int fd) { return impl_->remove_fd_callback(fd, writable); }
+void event_loop::set_signal_callback(int sig, detail::intrusive_ptr<detail::handle_base> h) {
+    impl_->set_signal_callback(sig, std::move(h));
+}
+bool event_loop::remove_signal_handler(int sig) { return impl_->remove_signal_callback(sig); }
+
+void event_loop::run_until_done(detail::future_base& f) {
+    if (&f.loop() != this) throw std::invalid_argument("run_until_complete: the future belongs to another event loop");
+    impl_->check_can_run();
+    if (!f.done()) {
+        const callback_id id = f.add_done_callback([this](detail::future_base&) { stop(); });
+        try {
+            run_forever();
+        } catch (...) {
+            f.remove_done_callback(id);
+            throw;
+        }
+        f.remove_done_callback(id);
+    }
+    if (!f.done()) throw invalid_state_error("event loop stopped before the future completed");
+}
+
+void event_loop::set_exception_handler(exception_handler h) { impl_->exception_handler_ = std::move(h); }
+
+void event_loop::call_exception_handler(const exception_context& ctx) noexcept {
+    if (!impl_->exception_handler_) {
+        default_exception_handler(ctx);
+        return;
+    }
+    try {
+        impl_->exception_handler_(*this, ctx);
+    } catch (...) {
+        default_exception_handler(
+            exception_context{"Unhandled error in exception handler (while handling: " + ctx.message + ")",
+                              std::current_exception(), ctx.where});
+    }
+}
+
+void event_loop::default_exception_handler(const exception_context& ctx) noexcept {
+    try {
+        std::string text = ctx.message.empty() ? "Unhandled exception in event loop" : ctx.message;
+        if (ctx.exception) {
+            try {
+                std::rethrow_exception(ctx.exception);
+            } catch (const std::exception& e) {
+                text += "\n  exception: ";
+                text += typeid(e).name();
+                text += ": ";
+                text += e.what();
+            } catch (const cancelled_error& e) {
+                text += "\n  exception: cancelled_error: ";
+                text += e.what();
+            } catch (...) {
+                text += "\n  exception: (not a std::exception)";
+            }
+        }
+        log(log_level::error, text);
+    } catch (...) {  // out of memory while formatting: nothing more to do
+    }
+}
+
+void event_loop::set_log_handler(log_handler h) { impl_->log_handler_ = std::move(h); }
+
+void event_loop::log(log_level level, std::string_view message) noexcept {
+    try {
+        if (impl_->log_handler_)
+            impl_->log_handler_(level, message);
+        else
+            detail::default_log(level, message);
+    } catch (...) {
+    }
+}
+
+void event_loop::set_debug(bool on) noexcept { impl_->debug_ = on; }
+bool event_loop::get_debug() const noexcept { return impl_->debug_; }
+void event_loop::set_slow_callback_duration(duration d) noexcept { impl_->slow_ = d; }
+duration event_loop::slow_callback_duration() const noexcept { return impl_->slow_; }
+std::string_view event_loop::backend_name() const noexcept { return impl_->backend(); }
+corolla::selector& event_loop::selector() {
+    impl_->check_open();
+    return *impl_->selector_ptr();
+}
+corolla::clock& event_loop::clock() noexcept { return impl_->clock_ref(); }
+loop_stats event_loop::stats() const noexcept { return impl_->stats(); }
+
+}  // namespace corolla

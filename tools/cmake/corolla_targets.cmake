@@ -1,0 +1,71 @@
+# Helpers so each module's CMakeLists.txt is a few lines:
+#   corolla_add_library(<name> SOURCES ... [DEPS ...] [PRIVATE_DEPS ...])  -> corolla::<name>
+#   corolla_add_backend(<name> SOURCES ...)                               -> corolla::<name>
+#   corolla_add_test(<area> <unit> [PER_BACKEND] [LIBS ...] [LABELS ...])
+
+include(GNUInstallDirs)
+
+function(corolla_install_component name target)
+  if(NOT COROLLA_INSTALL)
+    return()
+  endif()
+  install(TARGETS ${target} EXPORT corolla-${name}-targets
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+    INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(EXPORT corolla-${name}-targets NAMESPACE corolla:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/corolla)
+endfunction()
+
+function(corolla_add_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  set(target corolla_${name})
+  add_library(${target} ${ARG_SOURCES})
+  add_library(corolla::${name} ALIAS ${target})
+  set_target_properties(${target} PROPERTIES EXPORT_NAME ${name} OUTPUT_NAME corolla_${name})
+  target_include_directories(${target} PUBLIC
+    $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  target_link_libraries(${target} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS} $<BUILD_INTERFACE:corolla_build_flags>)
+  set_property(GLOBAL APPEND PROPERTY COROLLA_COMPONENTS ${name})
+  corolla_install_component(${name} ${target})
+  if(COROLLA_INSTALL AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/include)
+    install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  endif()
+endfunction()
+
+# A backend registers itself from a static initialiser in its selector source, next to
+# an anchor function `corolla_backend_anchor_<name>`. Every program linking the backend
+# is told to need that symbol, so a static archive can never drop the registration.
+function(corolla_add_backend name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  corolla_add_library(${name} SOURCES ${ARG_SOURCES} DEPS corolla::core ${ARG_DEPS})
+  if(APPLE)
+    target_link_options(corolla_${name} INTERFACE "LINKER:-u,_corolla_backend_anchor_${name}")
+  else()
+    target_link_options(corolla_${name} INTERFACE "LINKER:--undefined=corolla_backend_anchor_${name}")
+  endif()
+endfunction()
+
+# Tests. PER_BACKEND executables use tests/support/backend_matrix.hpp: each test body is
+# registered once and instantiated in one Boost.Test suite per compiled backend; CTest
+# runs each suite as its own test labelled backend:<name>.
+function(corolla_add_test area unit)
+  cmake_parse_arguments(ARG "PER_BACKEND" "TIMEOUT" "LIBS;LABELS;SOURCES" ${ARGN})
+  set(exe ${area}_${unit}_test)
+  add_executable(${exe} ${CMAKE_CURRENT_SOURCE_DIR}/${area}/${unit}_test.cpp ${ARG_SOURCES})
+  target_link_libraries(${exe} PRIVATE corolla_test_support ${ARG_LIBS} corolla_build_flags)
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  if(ARG_PER_BACKEND)
+    foreach(b IN LISTS COROLLA_BACKENDS_BUILT)
+      add_test(NAME ${area}.${unit}.${b} COMMAND ${exe} --run_test=${b} --report_level=short)
+      set_tests_properties(${area}.${unit}.${b} PROPERTIES LABELS "${area};backend:${b};${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+    endforeach()
+  else()
+    add_test(NAME ${area}.${unit} COMMAND ${exe} --report_level=short)
+    set_tests_properties(${area}.${unit} PROPERTIES LABELS "${area};${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+  endif()
+endfunction()

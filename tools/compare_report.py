@@ -1,0 +1,459 @@
+"""Turns Google Benchmark results from corolla's perf binaries into ratios, a text table,
+an SVG chart and a self-contained HTML report. Used by tools/compare; stdlib only.
+Benchmarks are named "<scenario>/<variant>": variant "corolla:<backend>", "floor:<mechanism>",
+"floor", or a peer ("libuv", ...). Every ratio is corolla time / reference time, so < 1 is faster.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import statistics
+from dataclasses import dataclass, field
+
+TIME_UNITS_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+# The issue's acceptance targets: (scenario, reference kind, bound on corolla/reference, text).
+TARGETS = [
+    ("loop_tick", "floor", 1.10, "loop tick <= 1.1x the raw floor of the same mechanism"),
+    ("timer_start_cancel", "libuv", 1.0 / 3.0, "10^6 timer start+cancel >= 3x faster than libuv"),
+]
+
+SCENARIO_NOTES = {
+    "loop_tick": "one empty iteration: run_once(nowait) vs a raw zero-timeout poll of one idle eventfd; "
+    "libuv: uv_run(UV_RUN_NOWAIT) with one active uv_async_t",
+    "call_soon": "time per callback: a batch of call_soon callbacks and the iteration that runs them; "
+    "floor: a std::vector<std::function> filled and drained",
+    "timer_start_cancel": "time per timer: start (random 1-11 s delays), cancel, one iteration, free; "
+    "libuv: uv_timer_start + uv_timer_stop on uv_timer_t initialised outside the timing",
+    "timer_fire": "time per timer: start already-due timers, run until all fired; libuv: timeout 0 and uv_run",
+}
+
+
+@dataclass
+class variant_stats:
+    """Every repetition of one benchmark, as time per item in nanoseconds."""
+
+    name: str
+    scenario: str
+    variant: str
+    batch: float
+    samples: list = field(default_factory=list)
+    real_samples: list = field(default_factory=list)
+    cpu_samples: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        if self.variant.startswith("corolla:"):
+            return "corolla"
+        if self.variant == "floor" or self.variant.startswith("floor:"):
+            return "floor"
+        return "peer"
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples) if self.samples else math.nan
+
+    @property
+    def low(self) -> float:
+        return min(self.samples) if self.samples else math.nan
+
+    @property
+    def high(self) -> float:
+        return max(self.samples) if self.samples else math.nan
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.samples) if self.samples else math.nan
+
+    @property
+    def cv(self) -> float:
+        if len(self.samples) < 2:
+            return math.nan
+        return statistics.stdev(self.samples) / self.mean
+
+    @property
+    def spread(self) -> float:
+        """(max - min) / median across repetitions."""
+        if len(self.samples) < 2:
+            return math.nan
+        return (self.high - self.low) / self.median
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "scenario": self.scenario,
+            "variant": self.variant,
+            "kind": self.kind,
+            "batch": self.batch,
+            "ns_per_item": self.samples,
+            "real_ns_per_item": self.real_samples,
+            "cpu_ns_per_item": self.cpu_samples,
+            "median": self.median,
+            "min": self.low,
+            "max": self.high,
+            "mean": self.mean,
+            "cv": None if math.isnan(self.cv) else self.cv,
+            "errors": self.errors,
+        }
+
+
+@dataclass
+class comparison:
+    scenario: str
+    variant: str
+    reference: str
+    reference_kind: str  # "floor" or "peer"
+    ratio: float
+    within_noise: bool
+
+
+def split_name(run_name: str) -> tuple[str, str]:
+    scenario, _, variant = run_name.partition("/")
+    # Google Benchmark may append "/real_time" or "/min_time:..." to the registered name.
+    variant = variant.split("/", 1)[0]
+    return scenario, variant
+
+
+def collect(raw_runs: list, metric: str) -> dict:
+    """Groups Google Benchmark "iteration" entries by benchmark; `metric` is cpu or real."""
+    out: dict[str, variant_stats] = {}
+    for run in raw_runs:
+        if run.get("run_type", "iteration") != "iteration":
+            continue
+        name = run.get("run_name", run["name"])
+        scenario, variant = split_name(name)
+        batch = float(run.get("batch", 1.0)) or 1.0
+        st = out.setdefault(name, variant_stats(name, scenario, variant, batch))
+        if run.get("error_occurred"):
+            st.errors.append(run.get("error_message", "error"))
+            continue
+        scale = TIME_UNITS_NS.get(run.get("time_unit", "ns"), 1.0) / batch
+        real = run["real_time"] * scale
+        cpu = run["cpu_time"] * scale
+        st.real_samples.append(real)
+        st.cpu_samples.append(cpu)
+        st.samples.append(cpu if metric == "cpu" else real)
+    return out
+
+
+def overlap(a: variant_stats, b: variant_stats) -> bool:
+    """True when the repetition ranges overlap: the difference is within the noise."""
+    return a.low <= b.high and b.low <= a.high
+
+
+def compare(stats: dict) -> list:
+    by_scenario: dict[str, dict[str, variant_stats]] = {}
+    for st in stats.values():
+        if st.samples:
+            by_scenario.setdefault(st.scenario, {})[st.variant] = st
+    out = []
+    for scenario, variants in by_scenario.items():
+        peers = [v for v in variants.values() if v.kind == "peer"]
+        best_peer = min(peers, key=lambda v: v.median) if peers else None
+        for v in variants.values():
+            if v.kind != "corolla":
+                continue
+            backend = v.variant.split(":", 1)[1]
+            floor = variants.get("floor:" + backend) or variants.get("floor")
+            for ref, kind in ((floor, "floor"), (best_peer, "peer")):
+                if ref is None:
+                    continue
+                out.append(comparison(scenario, v.variant, ref.variant, kind, v.median / ref.median, overlap(v, ref)))
+    out.sort(key=lambda c: (scenario_rank(c.scenario), c.variant, c.reference_kind))
+    return out
+
+
+def evaluate_targets(stats: dict, meaningful: bool = True) -> list:
+    """Checks TARGETS against the named reference (not merely the best peer); with
+    meaningful=False (smoke sizes) the ratios are listed, not judged."""
+    results = []
+    for scenario, ref, bound, text in TARGETS:
+        variants = {s.variant: s for s in stats.values() if s.scenario == scenario and s.samples}
+        rows = []
+        for v in sorted(variants.values(), key=lambda x: x.variant):
+            if v.kind != "corolla":
+                continue
+            if ref == "floor":
+                backend = v.variant.split(":", 1)[1]
+                other = variants.get("floor:" + backend) or variants.get("floor")
+            else:
+                other = variants.get(ref)
+            if other is None:
+                continue
+            ratio = v.median / other.median
+            rows.append({"variant": v.variant, "reference": other.variant, "ratio": ratio, "met": ratio <= bound,
+                         "within_noise": overlap(v, other)})
+        have_scenario = any(s.scenario == scenario for s in stats.values())
+        if rows and not meaningful:
+            status = "not judged (smoke workloads)"
+        elif rows:
+            status = "met" if all(r["met"] for r in rows) else "not met"
+        elif not have_scenario:
+            status = "not run"
+        else:
+            status = f"n/a (no {ref} result)"
+        results.append({"scenario": scenario, "reference": ref, "bound": bound, "text": text, "status": status,
+                        "rows": rows})
+    return results
+
+
+# --- formatting ---------------------------------------------------------------------------
+
+
+def fmt_time(ns: float) -> str:
+    if math.isnan(ns):
+        return "-"
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g} {unit}"
+    return f"{ns:.3g} ns"
+
+
+def fmt_rate(ns_per_item: float) -> str:
+    if math.isnan(ns_per_item) or ns_per_item <= 0:
+        return "-"
+    rate = 1e9 / ns_per_item
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if rate >= scale:
+            return f"{rate / scale:.3g}{unit}/s"
+    return f"{rate:.3g}/s"
+
+
+def fmt_pct(x: float) -> str:
+    return "-" if x is None or math.isnan(x) else f"{100 * x:.1f}%"
+
+
+def fmt_ratio(c: comparison | None) -> str:
+    if c is None:
+        return "-"
+    return f"{c.ratio:.2f}x {c.reference}" + (" ~" if c.within_noise else "")
+
+
+def describe_target_row(row: dict, bound: float, judged: bool = True) -> str:
+    r = row["ratio"]
+    if bound < 1:
+        shown = f"{1 / r:.2f}x faster than {row['reference']}"
+    else:
+        shown = f"{r:.2f}x {row['reference']}"
+    verdict = "met" if row["met"] else "NOT met"
+    if not judged:
+        verdict = "-"
+    elif row["within_noise"]:
+        verdict += " (within noise)"
+    return f"{shown:<34} {verdict}"
+
+
+def scenario_rank(scenario: str) -> tuple:
+    """Known scenarios in their documented order, then any others alphabetically."""
+    known = list(SCENARIO_NOTES)
+    return (known.index(scenario), "") if scenario in known else (len(known), scenario)
+
+
+def scenario_order(stats: dict) -> list:
+    return sorted({st.scenario for st in stats.values()}, key=scenario_rank)
+
+
+def variant_order(variants: list) -> list:
+    rank = {"corolla": 0, "floor": 1, "peer": 2}
+    return sorted(variants, key=lambda v: (rank[v.kind], v.variant))
+
+
+def rows_for(stats: dict, comparisons: list, scenario: str) -> list:
+    """Table rows of one scenario: dicts of display strings."""
+    rows = []
+    variants = variant_order([s for s in stats.values() if s.scenario == scenario])
+    for v in variants:
+        floor_c = next((c for c in comparisons if c.scenario == scenario and c.variant == v.variant
+                        and c.reference_kind == "floor"), None)
+        peer_c = next((c for c in comparisons if c.scenario == scenario and c.variant == v.variant
+                       and c.reference_kind == "peer"), None)
+        rows.append({
+            "variant": v.variant,
+            "median": fmt_time(v.median),
+            "rate": fmt_rate(v.median),
+            "range": f"{fmt_time(v.low)} .. {fmt_time(v.high)}" if v.samples else "-",
+            "spread": fmt_pct(v.spread),
+            "cv": fmt_pct(v.cv),
+            "n": str(len(v.samples)),
+            "vs_floor": fmt_ratio(floor_c),
+            "vs_peer": fmt_ratio(peer_c),
+            "error": "; ".join(sorted(set(v.errors))),
+        })
+    return rows
+
+
+COLUMNS = [
+    ("variant", "variant"),
+    ("median", "median/item"),
+    ("rate", "items/s"),
+    ("spread", "spread"),
+    ("cv", "cv"),
+    ("n", "n"),
+    ("vs_floor", "vs floor"),
+    ("vs_peer", "vs best peer"),
+]
+
+
+def text_report(stats: dict, comparisons: list, targets: list, meta: dict) -> str:
+    lines = [
+        f"corolla comparison: {meta['mode']} mode, {meta['metric']} time, {meta['repetitions']} round(s), "
+        f"build {meta.get('build_type', '?')}, {meta.get('host', '')}",
+        "ratios are corolla / reference (< 1 means corolla is faster); '~' marks a difference within the noise "
+        "(repetition ranges overlap); spread is (max - min) / median",
+    ]
+    if meta["mode"] == "smoke":
+        lines.append("smoke run: tiny workloads and one round; the figures only show that everything runs")
+    for scenario in scenario_order(stats):
+        lines.append("")
+        lines.append(f"{scenario}: {SCENARIO_NOTES.get(scenario, '')}")
+        rows = rows_for(stats, comparisons, scenario)
+        widths = {k: max([len(title)] + [len(r[k]) for r in rows]) for k, title in COLUMNS}
+        lines.append("  " + "  ".join(title.ljust(widths[k]) for k, title in COLUMNS).rstrip())
+        for r in rows:
+            line = "  " + "  ".join(r[k].ljust(widths[k]) for k, _ in COLUMNS).rstrip()
+            if r["error"]:
+                line += f"  ERROR: {r['error']}"
+            lines.append(line)
+    lines.append("")
+    lines.append("issue targets (benchmarks, not tests)")
+    for t in targets:
+        lines.append(f"  {t['text']}: {t['status']}")
+        for row in t["rows"]:
+            judged = not t["status"].startswith("not judged")
+            lines.append(f"    {row['variant']:<18} {describe_target_row(row, t['bound'], judged)}")
+    return "\n".join(lines) + "\n"
+
+
+# --- SVG chart ----------------------------------------------------------------------------
+
+COLOURS = {"floor": "#4c78a8", "peer": "#f58518"}
+
+
+def svg_chart(comparisons: list, targets: list) -> str:
+    """A diverging horizontal bar chart of ratios on a log2 axis centred on 1x."""
+    if not comparisons:
+        return ('<svg xmlns="http://www.w3.org/2000/svg" width="480" height="40">'
+                '<text x="10" y="25" font-family="sans-serif" font-size="13">no ratios to chart</text></svg>')
+    bar_h, gap, group_gap = 16, 4, 12
+    label_w, plot_w, right_w, top, bottom = 330, 460, 70, 56, 50
+    span = max(3.0, math.ceil(max(abs(math.log2(c.ratio)) for c in comparisons if c.ratio > 0)))
+    span = min(span, 8.0)
+
+    def x_of(ratio: float) -> float:
+        v = max(-span, min(span, math.log2(ratio)))
+        return label_w + plot_w / 2 + v / span * (plot_w / 2)
+
+    bounds = {(t["scenario"], t["reference"]): t["bound"] for t in targets}
+    body = []
+    y = top
+    previous = None
+    for c in comparisons:
+        if previous is not None and c.scenario != previous:
+            y += group_gap
+        previous = c.scenario
+        x1, x0 = x_of(c.ratio), x_of(1.0)
+        colour = COLOURS[c.reference_kind]
+        label = f"{c.scenario}  {c.variant} vs {c.reference}"
+        body.append(f'<text x="{label_w - 8}" y="{y + bar_h - 4}" text-anchor="end">{html.escape(label)}</text>')
+        body.append(
+            f'<rect x="{min(x0, x1):.1f}" y="{y}" width="{max(abs(x1 - x0), 1):.1f}" height="{bar_h}" '
+            f'fill="{colour}" fill-opacity="{0.45 if c.within_noise else 0.9}"><title>{html.escape(label)}: '
+            f'{c.ratio:.3f}x</title></rect>'
+        )
+        tx = max(x0, x1) + 4 if c.ratio >= 1 else min(x0, x1) - 4
+        anchor = "start" if c.ratio >= 1 else "end"
+        inside = label_w <= tx <= label_w + plot_w
+        if not inside:
+            tx, anchor = (label_w + plot_w + 4, "start") if c.ratio >= 1 else (label_w + 4, "start")
+        body.append(f'<text x="{tx:.1f}" y="{y + bar_h - 4}" text-anchor="{anchor}">{c.ratio:.2f}x'
+                    f'{" ~" if c.within_noise else ""}</text>')
+        key = (c.scenario, "floor" if c.reference_kind == "floor" else c.reference)
+        if key in bounds:
+            bx = x_of(bounds[key])
+            body.append(f'<line x1="{bx:.1f}" x2="{bx:.1f}" y1="{y - 2}" y2="{y + bar_h + 2}" stroke="#d62728" '
+                        f'stroke-width="2" stroke-dasharray="3,2"><title>target {bounds[key]:.2f}x</title></line>')
+        y += bar_h + gap
+    height = y + bottom
+    width = label_w + plot_w + right_w
+    axis = []
+    for k in range(-int(span), int(span) + 1):
+        x = label_w + plot_w / 2 + k / span * (plot_w / 2)
+        tick = f"{2 ** k:g}x" if k >= 0 else f"1/{2 ** -k:g}"
+        axis.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 6}" y2="{y}" stroke="#ccc" '
+                    f'stroke-width="{1.5 if k == 0 else 0.5}"/>')
+        axis.append(f'<text x="{x:.1f}" y="{y + 16}" text-anchor="middle" fill="#555">{tick}</text>')
+    legend = (
+        f'<text x="10" y="20" font-weight="bold">corolla time / reference time (log scale; left of 1x = '
+        f'corolla faster)</text>'
+        f'<rect x="10" y="30" width="12" height="12" fill="{COLOURS["floor"]}"/>'
+        f'<text x="28" y="40">vs hand-written floor</text>'
+        f'<rect x="190" y="30" width="12" height="12" fill="{COLOURS["peer"]}"/>'
+        f'<text x="208" y="40">vs best peer</text>'
+        f'<line x1="330" x2="330" y1="29" y2="43" stroke="#d62728" stroke-width="2" stroke-dasharray="3,2"/>'
+        f'<text x="338" y="40">issue target</text>'
+        f'<text x="450" y="40" fill="#555">pale bar: within noise</text>'
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">\n'
+        f'<rect width="100%" height="100%" fill="white"/>\n{legend}\n' + "\n".join(axis) + "\n" + "\n".join(body)
+        + "\n</svg>\n"
+    )
+
+
+# --- HTML report --------------------------------------------------------------------------
+
+
+def html_report(stats: dict, comparisons: list, targets: list, meta: dict, svg: str) -> str:
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8"><title>corolla comparison</title>',
+        "<style>body{font-family:sans-serif;margin:2em;max-width:1100px}"
+        "table{border-collapse:collapse;margin:.5em 0 1.5em}"
+        "th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}"
+        "th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}"
+        ".met{color:#2a7d2a;font-weight:bold}.miss{color:#c0392b;font-weight:bold}"
+        ".err{color:#c0392b}p.note{color:#555;font-size:13px}</style></head><body>",
+        "<h1>corolla comparison</h1>",
+        "<table>",
+    ]
+    for key in ("created", "mode", "metric", "repetitions", "min_time", "build_type", "build_dir", "host",
+                "backends", "peers"):
+        if key in meta:
+            parts.append(f"<tr><th>{e(key)}</th><td>{e(str(meta[key]))}</td></tr>")
+    parts.append("</table>")
+    parts.append(
+        '<p class="note">Times are per item (per iteration for loop_tick), median over rounds. Ratios are '
+        "corolla / reference, so below 1 means corolla is faster. “~” marks a difference within the noise "
+        "(the repetition ranges overlap). Spread is (max − min) / median; cv is stdev / mean.</p>"
+    )
+    if meta["mode"] == "smoke":
+        parts.append('<p class="note"><b>Smoke run</b>: tiny workloads and one round; the figures only show that '
+                     "everything runs.</p>")
+    parts.append("<h2>Issue targets</h2><table><tr><th>target</th><th>variant</th><th>result</th></tr>")
+    for t in targets:
+        if not t["rows"]:
+            parts.append(f"<tr><td>{e(t['text'])}</td><td>-</td><td>{e(t['status'])}</td></tr>")
+        judged = not t["status"].startswith("not judged")
+        for row in t["rows"]:
+            cls = ("met" if row["met"] else "miss") if judged else ""
+            parts.append(f"<tr><td>{e(t['text'])}</td><td>{e(row['variant'])}</td>"
+                         f'<td class="{cls}">{e(describe_target_row(row, t["bound"], judged))}</td></tr>')
+    parts.append("</table>")
+    parts.append("<h2>Ratios</h2>")
+    parts.append(svg)
+    for scenario in scenario_order(stats):
+        parts.append(f"<h2>{e(scenario)}</h2><p class=\"note\">{e(SCENARIO_NOTES.get(scenario, ''))}</p>")
+        parts.append("<table><tr>" + "".join(f"<th>{e(title)}</th>" for _, title in COLUMNS) + "<th>range</th></tr>")
+        for r in rows_for(stats, comparisons, scenario):
+            cells = "".join(
+                f'<td{"" if k == "variant" else " class=num"}>{e(r[k])}</td>' for k, _ in COLUMNS
+            )
+            err = f'<br><span class="err">{e(r["error"])}</span>' if r["error"] else ""
+            parts.append(f"<tr>{cells}<td class=num>{e(r['range'])}{err}</td></tr>")
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
