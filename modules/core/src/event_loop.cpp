@@ -136,11 +136,11 @@ public:
         ready_.push(h.get());
     }
 
-    void schedule_threadsafe(const handle_ptr& h) {
+    void schedule_threadsafe(handle_base* owned) {
+        handle_ptr h = handle_ptr::adopt(owned);  // released here if we throw
         std::lock_guard lock(ts_mutex_);
         check_open();
-        h->add_ref();
-        ts_queue_.push_back(h.get());
+        ts_queue_.push_back(h.detach());
         ts_pending_.store(true, std::memory_order_release);
         selector_->wake();  // under the lock: close() cannot destroy the selector meanwhile
     }
@@ -532,9 +532,7 @@ bool event_loop::is_running() const noexcept { return impl_->running(); }
 bool event_loop::is_closed() const noexcept { return impl_->closed(); }
 void event_loop::check_open() const { impl_->check_open(); }
 void event_loop::schedule(const detail::intrusive_ptr<detail::handle_base>& h) { impl_->schedule(h); }
-void event_loop::schedule_threadsafe(const detail::intrusive_ptr<detail::handle_base>& h) {
-    impl_->schedule_threadsafe(h);
-}
+void event_loop::schedule_threadsafe(detail::handle_base* owned) { impl_->schedule_threadsafe(owned); }
 void event_loop::schedule_at(const detail::intrusive_ptr<detail::handle_base>& h, time_point when) {
     impl_->schedule_at(h, when);
 }

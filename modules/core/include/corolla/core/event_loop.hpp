@@ -85,11 +85,14 @@ public:
     }
 
     /// Like call_soon, callable from any thread; wakes the loop if it is blocked.
+    /// Returns no handle (unlike asyncio): a handle shared with a foreign thread would
+    /// need atomic reference counts on every callback. To cancel from another thread,
+    /// schedule the cancel itself with call_soon_threadsafe.
     template <class F>
-    handle call_soon_threadsafe(F&& fn, std::source_location where = std::source_location::current()) {
-        auto h = detail::make_handle(std::forward<F>(fn), where);
-        schedule_threadsafe(h);
-        return handle(std::move(h));
+    void call_soon_threadsafe(F&& fn, std::source_location where = std::source_location::current()) {
+        // Ownership moves to the loop before the callback becomes visible to it, so this
+        // thread never touches the (non-atomic) reference count afterwards.
+        schedule_threadsafe(detail::make_handle(std::forward<F>(fn), where).detach());
     }
 
     /// Runs fn() at loop time `when` or later, never earlier. Deadlines beyond the
@@ -224,7 +227,7 @@ private:
 
     void check_open() const;
     void schedule(const detail::intrusive_ptr<detail::handle_base>& h);
-    void schedule_threadsafe(const detail::intrusive_ptr<detail::handle_base>& h);
+    void schedule_threadsafe(detail::handle_base* owned);
     void schedule_at(const detail::intrusive_ptr<detail::handle_base>& h, time_point when);
     void set_fd_callback(int fd, std::uint32_t direction, detail::intrusive_ptr<detail::handle_base> h);
     void set_signal_callback(int sig, detail::intrusive_ptr<detail::handle_base> h);
