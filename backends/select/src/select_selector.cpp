@@ -54,14 +54,22 @@ public:
         FD_ZERO(&rd);
         FD_ZERO(&wr);
         FD_SET(wake_.read_fd(), &rd);
+        bool any_writer = false;
         table_.for_each([&](int fd, const fd_table::entry& e) {
             if (e.interest & readable) FD_SET(fd, &rd);
-            if (e.interest & writable) FD_SET(fd, &wr);
+            if (e.interest & writable) {
+                FD_SET(fd, &wr);
+                any_writer = true;
+            }
         });
         const int nfds = std::max(max_fd_, wake_.read_fd()) + 1;
+        // select() with a timeval (rounded up to whole microseconds, so never early) is
+        // cheaper per call than pselect() and sub-microsecond precision buys nothing here.
         const std::int64_t ns = timeout.count();
-        timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-        const int n = ::pselect(nfds, &rd, &wr, nullptr, ns < 0 ? nullptr : &ts, nullptr);
+        const std::int64_t us = ns <= 0 ? 0 : (ns + 999) / 1000;
+        timeval tv{static_cast<time_t>(us / 1'000'000), static_cast<suseconds_t>(us % 1'000'000)};
+        // An empty write set still costs the kernel a copy and a scan: pass none.
+        const int n = ::select(nfds, &rd, any_writer ? &wr : nullptr, nullptr, ns < 0 ? nullptr : &tv);
         if (n < 0) {
             if (errno == EINTR) return 0;
             if (errno == EBADF) return report_closed(out);

@@ -101,6 +101,7 @@ public:
             selector_ = make_selector(opts.backend);
         }
         backend_ = std::string(selector_->name());
+        virtual_time_ = clock_->is_virtual();
         debug_ = opts.debug;
         slow_ = opts.slow_callback_duration;
         events_.resize(256);
@@ -291,7 +292,7 @@ public:
         }
 
         std::size_t n;
-        if (clock_->is_virtual() && has_deadline && timeout != duration::zero()) {
+        if (has_deadline && timeout != duration::zero() && virtual_time_) {
             n = selector_->select(duration::zero(), events_);
             if (n == 0 && !ts_pending_.load(std::memory_order_acquire) &&
                 !signal_target_.any_pending.load(std::memory_order_acquire))
@@ -468,6 +469,7 @@ private:
     event_loop& self_;
     std::unique_ptr<selector> selector_;
     std::shared_ptr<clock> clock_;
+    bool virtual_time_ = false;  // cached: the clock's kind never changes
     std::string backend_;
 
     ring<handle_base*> ready_;

@@ -1,7 +1,6 @@
 #include <corolla/core/selector_support.hpp>
 
 #include <cerrno>
-#include <climits>
 #include <fcntl.h>
 #include <system_error>
 #include <unistd.h>
@@ -96,12 +95,6 @@ void wake_fd::drain() noexcept {
     while (::read(read_fd_, buf, sizeof buf) > 0) {
     }
     pending_.store(false, std::memory_order_release);
-}
-
-long long ceil_millis(std::int64_t timeout_ns) noexcept {
-    if (timeout_ns < 0) return -1;
-    const long long ms = timeout_ns / 1'000'000 + (timeout_ns % 1'000'000 != 0 ? 1 : 0);
-    return ms > INT_MAX ? INT_MAX : ms;
 }
 
 }  // namespace corolla

@@ -69,6 +69,10 @@ private:
 
 /// Selector timeouts are rounded UP to the mechanism's unit so waits never end early.
 /// Returns -1 for an infinite timeout (timeout < 0).
-long long ceil_millis(std::int64_t timeout_ns) noexcept;
+inline long long ceil_millis(std::int64_t timeout_ns) noexcept {
+    if (timeout_ns <= 0) return timeout_ns < 0 ? -1 : 0;  // the hot cases: block / poll
+    const long long ms = timeout_ns / 1'000'000 + (timeout_ns % 1'000'000 != 0 ? 1 : 0);
+    return ms > 0x7fffffff ? 0x7fffffff : ms;
+}
 
 }  // namespace corolla
