@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <corolla/core/backend_registry.hpp>
+#include <corolla/core/task.hpp>
 #include "loop_registry.hpp"
 #include "ring.hpp"
 #include "signal_table.hpp"
@@ -157,6 +158,39 @@ public:
     }
 
     void on_timer_cancelled() noexcept { ++cancelled_timers_; }
+
+    // --- tasks -----------------------------------------------------------------------
+
+    void track_task(task_core* t) noexcept {
+        t->prev_task = nullptr;
+        t->next_task = tasks_head_;
+        if (tasks_head_) tasks_head_->prev_task = t;
+        tasks_head_ = t;
+        ++task_count_;
+    }
+    void untrack_task(task_core* t) noexcept {
+        if (t->prev_task)
+            t->prev_task->next_task = t->next_task;
+        else
+            tasks_head_ = t->next_task;
+        if (t->next_task) t->next_task->prev_task = t->prev_task;
+        t->prev_task = t->next_task = nullptr;
+        --task_count_;
+    }
+    std::vector<task_core*> live_tasks() const {
+        std::vector<task_core*> v;
+        for (task_core* t = tasks_head_; t; t = t->next_task)
+            v.push_back(t);
+        return v;
+    }
+    /// Tasks still pending at close are abandoned: their code is destroyed (running the
+    /// destructors of its locals); each reports "destroyed while pending" when it goes.
+    void abandon_tasks() noexcept {
+        while (task_core* t = tasks_head_) {
+            untrack_task(t);
+            t->abandon();  // may destroy the task, which then reports itself
+        }
+    }
 
     // --- fds -------------------------------------------------------------------------
 
@@ -346,6 +380,7 @@ public:
 
     void close() {
         if (running_) throw loop_running_error("cannot close a running event loop");
+        if (!closed_.load(std::memory_order_acquire)) abandon_tasks();
         {
             std::lock_guard lock(ts_mutex_);
             if (closed_.exchange(true)) return;
@@ -367,11 +402,17 @@ public:
                 }
         }
         readers_ = writers_ = 0;
-        while (!ready_.empty())
-            ready_.pop()->release();
+        // Dropped callbacks are cancelled, not just released: that frees what they
+        // captured even when something else still holds the handle (a sleep future
+        // holding its own timer, say), so no reference cycle outlives the loop.
+        while (!ready_.empty()) {
+            handle_base* h = ready_.pop();
+            h->cancel();
+            h->release();
+        }
         while (!timers_.empty()) {
             handle_base* h = pop_timer();
-            h->timer_loop_ = nullptr;
+            h->cancel();
             h->release();
         }
         cancelled_timers_ = 0;
@@ -381,8 +422,10 @@ public:
             ts.swap(ts_queue_);
             selector_.reset();
         }
-        for (handle_base* h : ts)
+        for (handle_base* h : ts) {
+            h->cancel();
             h->release();
+        }
     }
 
     loop_stats stats() const noexcept {
@@ -394,6 +437,7 @@ public:
         s.readers = readers_;
         s.writers = writers_;
         s.signal_handlers = signal_count_;
+        s.tasks = task_count_;
         std::lock_guard lock(ts_mutex_);
         s.threadsafe_pending = ts_queue_.size();
         return s;
@@ -491,6 +535,9 @@ private:
     std::vector<handle_base*> signals_;
     std::size_t signal_count_ = 0;
 
+    task_core* tasks_head_ = nullptr;
+    std::size_t task_count_ = 0;
+
     bool running_ = false;
     bool stopping_ = false;
     std::thread::id thread_{};
@@ -539,6 +586,9 @@ void event_loop::schedule_at(const detail::intrusive_ptr<detail::handle_base>& h
     impl_->schedule_at(h, when);
 }
 void event_loop::on_timer_cancelled() noexcept { impl_->on_timer_cancelled(); }
+void event_loop::track_task(detail::task_core* t) noexcept { impl_->track_task(t); }
+void event_loop::untrack_task(detail::task_core* t) noexcept { impl_->untrack_task(t); }
+std::vector<detail::task_core*> event_loop::live_tasks() const { return impl_->live_tasks(); }
 
 void event_loop::set_fd_callback(int fd, std::uint32_t direction, detail::intrusive_ptr<detail::handle_base> h) {
     impl_->set_fd_callback(fd, direction, std::move(h));

@@ -9,7 +9,10 @@ namespace corolla::detail {
 
 future_base::~future_base() {
     if (status_ == future_status::done && exception_ && !retrieved_) {
-        report_if_alive(loop_, exception_context{"Future exception was never retrieved", exception_, {}});
+        report_if_alive(loop_, exception_context{is_task_ ? "Task exception was never retrieved"
+                                                          : "Future exception was never retrieved",
+                                                 exception_,
+                                                 {}});
     }
 }
 
@@ -19,7 +22,9 @@ void future_base::check_pending(const char* operation) const {
                                   (status_ == future_status::cancelled ? "cancelled" : "done"));
 }
 
-bool future_base::cancel(std::string message) {
+bool future_base::cancel(std::string message) { return cancel_now(std::move(message)); }
+
+bool future_base::cancel_now(std::string message) {
     if (status_ != future_status::pending) return false;
     cancel_message_ = std::move(message);
     finish(future_status::cancelled);

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include <corolla/core/clock.hpp>
 #include <corolla/core/errors.hpp>
@@ -44,11 +45,13 @@ struct loop_stats {
     std::size_t writers = 0;          ///< fds with a writer callback
     std::size_t signal_handlers = 0;  ///< signals handled by this loop
     std::size_t threadsafe_pending = 0;
+    std::size_t tasks = 0;  ///< tasks not finished yet
 };
 
 namespace detail {
 class loop_impl;
-}
+class task_core;
+}  // namespace detail
 
 /// Iteration contract (one call of run_once, as asyncio's _run_once):
 ///  1. Cancelled timers at the top of the heap are dropped; if more than half of the
@@ -209,6 +212,10 @@ public:
 
     /// Internal: called by a timer handle when it is cancelled while in the heap.
     void on_timer_cancelled() noexcept;
+    /// Internal: the loop's list of live tasks (it holds a strong reference to each).
+    void track_task(detail::task_core* t) noexcept;
+    void untrack_task(detail::task_core* t) noexcept;
+    std::vector<detail::task_core*> live_tasks() const;
 
 private:
     template <class Rep, class Period>

@@ -28,6 +28,8 @@ using callback_id = std::uint32_t;
 
 namespace detail {
 
+class task_core;
+
 /// The untyped part of a future's shared state.
 class future_base : public ref_counted {
 public:
@@ -40,7 +42,10 @@ public:
     const std::string& cancel_message() const noexcept { return cancel_message_; }
 
     /// Cancels a pending future and schedules its callbacks; false if already done.
+    /// Tasks and composite futures override this to intercept the request.
     virtual bool cancel(std::string message = {});
+    /// The task part of this state, or null for a plain future.
+    virtual task_core* as_task() noexcept { return nullptr; }
     /// Throws invalid_state_error if already done.
     void set_exception(std::exception_ptr e);
     /// The stored exception or null. Throws invalid_state_error when pending and
@@ -54,7 +59,10 @@ public:
 
 protected:
     ~future_base() override;
+    /// The plain future cancellation, for overrides of cancel() that decide to finish.
+    bool cancel_now(std::string message);
     void check_pending(const char* operation) const;
+    bool is_task_ = false;  ///< only changes the wording of reports
     /// Moves to `s` and schedules every done-callback through the ready queue.
     void finish(future_status s);
 
@@ -75,7 +83,7 @@ private:
 };
 
 template <class T>
-class future_state final : public future_base, public pooled {
+class future_state : public future_base, public pooled {
 public:
     explicit future_state(event_loop& loop) noexcept : future_base(loop) {}
     ~future_state() override {
@@ -101,7 +109,7 @@ private:
 };
 
 template <>
-class future_state<void> final : public future_base, public pooled {
+class future_state<void> : public future_base, public pooled {
 public:
     using future_base::future_base;
     void set_result() {

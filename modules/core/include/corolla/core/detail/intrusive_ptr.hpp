@@ -55,6 +55,8 @@ public:
         r.p_ = p;
         return r;
     }
+    void reset() noexcept { intrusive_ptr().swap_with(*this); }
+    void swap_with(intrusive_ptr& o) noexcept { std::swap(p_, o.p_); }
     /// Gives up ownership without releasing.
     T* detach() noexcept { return std::exchange(p_, nullptr); }
 

@@ -1,0 +1,95 @@
+// co_await on futures and tasks (of either style) from a coroutine running in a task.
+// The task suspends until the future is done; a cancellation requested meanwhile is
+// thrown here as cancelled_error. Awaiting outside any task is an invalid_state_error.
+#pragma once
+
+#include <coroutine>
+#include <type_traits>
+#include <utility>
+
+#include <corolla/core/errors.hpp>
+#include <corolla/core/future.hpp>
+#include <corolla/core/sleep.hpp>
+#include <corolla/core/task.hpp>
+
+namespace corolla {
+
+namespace detail {
+
+inline task_core& require_task(const char* what) {
+    task_core* t = current_task_core();
+    if (!t)
+        throw invalid_state_error(std::string(what) +
+                                  " outside of a task: run the coroutine with create_task() or run()");
+    return *t;
+}
+
+inline void rethrow_injected() {
+    if (task_core* t = current_task_core())
+        if (std::exception_ptr e = t->take_injected()) std::rethrow_exception(e);
+}
+
+template <class T>
+struct future_awaiter {
+    future<T> f;
+    bool await_ready() const noexcept { return f.done(); }
+    void await_suspend(std::coroutine_handle<> h) {
+        task_core& t = require_task("co_await of a future");
+        t.resume_point = h.address();
+        t.suspend_on(*f.state());
+    }
+    T await_resume() {
+        rethrow_injected();
+        if constexpr (std::is_void_v<T>)
+            f.result();
+        else if constexpr (std::is_copy_constructible_v<T>)
+            return f.result();
+        else
+            return std::move(f.result());
+    }
+};
+
+struct yield_awaiter {
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) {
+        task_core& t = require_task("co_await of sleep(0)");
+        t.resume_point = h.address();
+        t.suspend_yield();
+    }
+    void await_resume() { rethrow_injected(); }
+};
+
+}  // namespace detail
+
+template <class T>
+detail::future_awaiter<T> operator co_await(const future<T>& f) {
+    return detail::future_awaiter<T>{f};
+}
+template <class T>
+detail::future_awaiter<T> operator co_await(const task<T>& t) {
+    return detail::future_awaiter<T>{t};
+}
+
+/// `co_await sleep(0s)` yields for exactly one loop iteration, like asyncio.sleep(0).
+inline auto operator co_await(const sleep_future& s) {
+    struct awaiter {
+        sleep_future s;
+        detail::future_awaiter<void> inner{s};
+        bool await_ready() const noexcept { return !s.is_yield() && inner.await_ready(); }
+        void await_suspend(std::coroutine_handle<> h) {
+            if (s.is_yield())
+                detail::yield_awaiter{}.await_suspend(h);
+            else
+                inner.await_suspend(h);
+        }
+        void await_resume() {
+            if (s.is_yield())
+                detail::rethrow_injected();
+            else
+                inner.await_resume();
+        }
+    };
+    return awaiter{s};
+}
+
+}  // namespace corolla

@@ -1,0 +1,162 @@
+// task<T>: a future driven by code (asyncio.Task). The same type is returned for a
+// coroutine (create_task, adapters/coro) and, later, a fiber (spawn_fiber, adapters/fiber):
+// names, cancellation, current_task() and all_tasks() treat both alike. The style-specific
+// part is a small driver interface (resume the code, destroy it, describe it).
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <corolla/core/future.hpp>
+
+namespace corolla {
+
+/// A task's state as the seeds print it.
+enum class task_status : std::uint8_t { pending, running, done, cancelled };
+
+namespace detail {
+
+/// The style-independent part of a task (asyncio's Task.__step / cancel machinery).
+class task_core {
+public:
+    task_core(future_base& self, std::string name);
+    virtual ~task_core();
+    task_core(const task_core&) = delete;
+    task_core& operator=(const task_core&) = delete;
+
+    future_base& as_future() noexcept { return self_; }
+    const std::string& name() const noexcept { return name_; }
+    void set_name(std::string n) { name_ = std::move(n); }
+    task_status status() const noexcept;
+    std::uint32_t cancelling() const noexcept { return cancel_requests_; }
+    std::uint32_t uncancel() noexcept;
+    /// asyncio Task.cancel: counts the request, cancels the awaited future if any, else
+    /// arranges for cancelled_error at the next step. False once the task is done.
+    bool request_cancel(std::string message);
+    std::string to_string() const;
+
+    // --- for drivers (adapters) ----------------------------------------------------
+    /// Registers the task with its loop (all_tasks) and schedules its first step.
+    void start();
+    /// Called by the task's code when it suspends until `f` is done.
+    void suspend_on(future_base& f);
+    /// Called by the task's code when it yields for one iteration (sleep(0)).
+    void suspend_yield();
+    /// The exception the current step wants thrown at the suspension point (or null).
+    std::exception_ptr take_injected() noexcept { return std::exchange(injected_, nullptr); }
+    /// Opaque resume point a driver may keep (a coroutine handle address).
+    void* resume_point = nullptr;
+
+    // intrusive list of the loop's live tasks
+    task_core* prev_task = nullptr;
+    task_core* next_task = nullptr;
+
+protected:
+    /// Runs the code until it suspends or finishes; returns true when it finished, after
+    /// completing the future (result, exception, or cancelled).
+    virtual bool resume_code() = 0;
+    /// Destroys the code's state (frame, stack) without running it further. Idempotent.
+    virtual void destroy_code() noexcept = 0;
+    /// The "coro=<...>" part of the printed form.
+    virtual std::string describe_code() const = 0;
+    /// Completes the future as cancelled (bypassing request_cancel).
+    virtual void finish_cancelled(std::string message) = 0;
+
+    friend class loop_task_list;
+    void step();
+    void schedule_step();
+    void finished() noexcept;
+
+    future_base& self_;
+    std::string name_;
+    std::string cancel_message_;
+    intrusive_ptr<future_base> waiter_;
+    std::exception_ptr injected_;
+    std::uint32_t cancel_requests_ = 0;
+    bool must_cancel_ = false;
+    bool running_ = false;
+    bool started_ = false;
+    bool tracked_ = false;
+
+public:
+    /// Drops the code of a task its loop abandons at close (breaks reference cycles).
+    void abandon() noexcept;
+};
+
+/// The thread's running task, or null.
+task_core* current_task_core() noexcept;
+
+template <class T>
+class task_state : public future_state<T>, public task_core {
+public:
+    task_state(event_loop& loop, std::string name)
+        : future_state<T>(loop), task_core(static_cast<future_base&>(*this), std::move(name)) {
+        this->is_task_ = true;
+    }
+    bool cancel(std::string message) override { return request_cancel(std::move(message)); }
+    task_core* as_task() noexcept override { return this; }
+
+protected:
+    void finish_cancelled(std::string message) override { this->cancel_now(std::move(message)); }
+};
+
+std::string next_task_name();
+
+}  // namespace detail
+
+/// A task: a future<T> plus a name and the cancellation-request count.
+template <class T = void>
+class task : public future<T> {
+public:
+    task() noexcept = default;
+    explicit task(detail::intrusive_ptr<detail::task_state<T>> s) noexcept
+        : future<T>(detail::intrusive_ptr<detail::future_state<T>>(std::move(s))) {}
+
+    const std::string& get_name() const noexcept { return core().name(); }
+    void set_name(std::string name) const { core().set_name(std::move(name)); }
+    task_status task_state() const noexcept { return core().status(); }
+    /// Number of pending cancellation requests (asyncio Task.cancelling()).
+    std::uint32_t cancelling() const noexcept { return core().cancelling(); }
+    /// Withdraws one cancellation request; returns the remaining count.
+    std::uint32_t uncancel() const noexcept { return core().uncancel(); }
+    /// `<task pending name='Task-1' coro=<...>>`
+    std::string to_string() const { return core().to_string(); }
+
+private:
+    detail::task_core& core() const noexcept { return *static_cast<detail::task_state<T>*>(this->state()); }
+};
+
+/// An untyped reference to a task of any result type and either style.
+class task_ref {
+public:
+    task_ref() noexcept = default;
+    explicit task_ref(detail::task_core* t) noexcept : t_(t), keep_(t ? &t->as_future() : nullptr) {}
+    template <class T>
+    task_ref(const task<T>& t) noexcept : task_ref(t.state()->as_task()) {}  // NOLINT: any task converts
+
+    explicit operator bool() const noexcept { return t_ != nullptr; }
+    const std::string& get_name() const noexcept { return t_->name(); }
+    task_status task_state() const noexcept { return t_->status(); }
+    bool done() const noexcept { return t_->as_future().done(); }
+    bool cancelled() const noexcept { return t_->as_future().cancelled(); }
+    bool cancel(std::string message = {}) const { return t_->request_cancel(std::move(message)); }
+    std::uint32_t cancelling() const noexcept { return t_->cancelling(); }
+    std::uint32_t uncancel() const noexcept { return t_->uncancel(); }
+    std::string to_string() const { return t_->to_string(); }
+    detail::future_base& as_future() const noexcept { return t_->as_future(); }
+    friend bool operator==(const task_ref& a, const task_ref& b) noexcept { return a.t_ == b.t_; }
+
+private:
+    detail::task_core* t_ = nullptr;
+    detail::intrusive_ptr<detail::future_base> keep_;
+};
+
+/// The task running on this thread (asyncio.current_task), empty outside any task.
+task_ref current_task() noexcept;
+/// The loop's tasks that are not done yet (asyncio.all_tasks).
+std::vector<task_ref> all_tasks(event_loop& loop);
+
+}  // namespace corolla

@@ -1,0 +1,167 @@
+#include <corolla/core/task.hpp>
+
+#include <atomic>
+
+#include <corolla/core/event_loop.hpp>
+#include "loop_registry.hpp"
+
+namespace corolla {
+namespace detail {
+namespace {
+
+thread_local task_core* tls_current_task = nullptr;
+
+struct current_task_scope {
+    task_core* prev;
+    explicit current_task_scope(task_core* t) noexcept : prev(tls_current_task) { tls_current_task = t; }
+    ~current_task_scope() { tls_current_task = prev; }
+};
+
+}  // namespace
+
+task_core* current_task_core() noexcept { return tls_current_task; }
+
+std::string next_task_name() {
+    static std::atomic<std::uint64_t> counter{0};
+    return "Task-" + std::to_string(counter.fetch_add(1, std::memory_order_relaxed) + 1);
+}
+
+task_core::task_core(future_base& self, std::string name) : self_(self), name_(std::move(name)) {
+    if (name_.empty()) name_ = next_task_name();
+}
+
+task_core::~task_core() {
+    if (!self_.done())
+        report_if_alive(&self_.loop(),
+                        exception_context{
+                            "Task was destroyed but it is pending: <task pending name='" + name_ + "'>", nullptr, {}});
+}
+
+task_status task_core::status() const noexcept {
+    if (self_.cancelled()) return task_status::cancelled;
+    if (self_.done()) return task_status::done;
+    return running_ ? task_status::running : task_status::pending;
+}
+
+std::uint32_t task_core::uncancel() noexcept {
+    if (cancel_requests_ > 0) --cancel_requests_;
+    if (cancel_requests_ == 0) must_cancel_ = false;
+    return cancel_requests_;
+}
+
+bool task_core::request_cancel(std::string message) {
+    if (self_.done()) return false;
+    ++cancel_requests_;
+    if (waiter_ && waiter_->cancel(message)) {
+        // The awaited future's cancellation wakes the task with cancelled_error.
+        return true;
+    }
+    must_cancel_ = true;
+    cancel_message_ = std::move(message);
+    return true;
+}
+
+std::string task_core::to_string() const {
+    std::string s = "<task ";
+    switch (status()) {
+    case task_status::pending: s += "pending"; break;
+    case task_status::running: s += "running"; break;
+    case task_status::done: s += "finished"; break;
+    case task_status::cancelled: s += "cancelled"; break;
+    }
+    s += " name='" + name_ + "' " + describe_code();
+    if (self_.status() == future_status::done) {
+        try {
+            self_.check_result();
+            s += " result=ok";
+        } catch (const std::exception& e) {
+            s += std::string(" exception=") + e.what();
+        } catch (...) {
+            s += " exception=(unknown)";
+        }
+    }
+    if (waiter_ && !self_.done()) s += " wait_for=<future pending>";
+    return s + ">";
+}
+
+void task_core::start() {
+    event_loop& loop = self_.loop();
+    loop.track_task(this);
+    tracked_ = true;
+    self_.add_ref();  // the loop's strong reference, dropped when the task finishes
+    schedule_step();
+}
+
+void task_core::schedule_step() {
+    self_.loop().call_soon([self = intrusive_ptr<future_base>(&self_), this] { step(); });
+}
+
+void task_core::suspend_on(future_base& f) {
+    if (&f == &self_) throw invalid_state_error("a task cannot await itself");
+    if (&f.loop() != &self_.loop()) throw std::invalid_argument("awaited future belongs to another event loop");
+    waiter_ = intrusive_ptr<future_base>(&f);
+    f.add_done_callback([self = intrusive_ptr<future_base>(&self_), this](future_base&) { step(); });
+    if (must_cancel_ && f.cancel(cancel_message_)) must_cancel_ = false;
+}
+
+void task_core::suspend_yield() { schedule_step(); }
+
+void task_core::step() {
+    if (self_.done()) return;
+    std::exception_ptr inject;
+    if (must_cancel_) {
+        inject = std::make_exception_ptr(cancelled_error(cancel_message_));
+        must_cancel_ = false;
+    }
+    waiter_.reset();
+    if (!started_ && inject) {  // cancelled before its first step: the body never runs
+        finish_cancelled(cancel_message_);
+        finished();
+        return;
+    }
+    injected_ = std::move(inject);
+    bool done;
+    {
+        current_task_scope scope(this);
+        running_ = true;
+        started_ = true;
+        struct not_running {
+            bool& r;
+            ~not_running() { r = false; }
+        } guard{running_};
+        done = resume_code();
+    }
+    injected_ = nullptr;
+    if (done) finished();
+}
+
+void task_core::finished() noexcept {
+    destroy_code();
+    if (tracked_) {
+        tracked_ = false;
+        self_.loop().untrack_task(this);
+        self_.release();  // may destroy this task
+    }
+}
+
+void task_core::abandon() noexcept {
+    waiter_.reset();
+    destroy_code();
+    if (tracked_) {
+        tracked_ = false;
+        self_.release();
+    }
+}
+
+}  // namespace detail
+
+task_ref current_task() noexcept { return task_ref(detail::tls_current_task); }
+
+std::vector<task_ref> all_tasks(event_loop& loop) {
+    std::vector<task_ref> out;
+    for (detail::task_core* t : loop.live_tasks())
+        if (!t->as_future().done()) out.emplace_back(t);
+    return out;
+}
+
+}  // namespace corolla
