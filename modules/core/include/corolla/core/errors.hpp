@@ -78,6 +78,13 @@ public:
     using error::error;
 };
 
+/// A deadline passed (asyncio.TimeoutError): wait_for, timeout scopes.
+class timeout_error : public error {
+public:
+    using error::error;
+    timeout_error() : error("timed out") {}
+};
+
 /// The operation was cancelled. Thrown at the suspension point of a cancelled task and
 /// by result() of a cancelled future. Not a std::exception: see the header comment.
 class cancelled_error {
