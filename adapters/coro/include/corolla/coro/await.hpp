@@ -40,12 +40,7 @@ struct future_awaiter {
     }
     T await_resume() {
         rethrow_injected();
-        if constexpr (std::is_void_v<T>)
-            f.result();
-        else if constexpr (std::is_copy_constructible_v<T>)
-            return f.result();
-        else
-            return std::move(f.result());
+        return deliver(f);
     }
 };
 

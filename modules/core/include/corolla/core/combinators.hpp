@@ -229,19 +229,14 @@ public:
                 return;
             }
             if (this->done()) return;
-            if (in.cancelled()) {
-                this->cancel_now(in.state()->cancel_message());
-            } else if (auto e = in.exception()) {
-                this->set_exception(e);
-            } else if constexpr (std::is_void_v<T>) {
-                this->set_result();
-            } else {
-                this->set_result(in.result());
-            }
+            transfer(in, *this, &shield_state::cancel_with);
         });
     }
 
 private:
+    static void cancel_with(future_state<T>& s, std::string message) {
+        static_cast<shield_state&>(s).cancel_now(std::move(message));
+    }
     future<T> inner_;
 };
 
@@ -302,18 +297,13 @@ private:
             this->cancel_now(message_);
             return;
         }
-        if (in.cancelled()) {
-            if (timed_out_)
-                this->set_exception(std::make_exception_ptr(timeout_error("wait_for: timed out")));
-            else
-                this->cancel_now(in.state()->cancel_message());
-        } else if (auto e = in.exception()) {
-            this->set_exception(e);
-        } else if constexpr (std::is_void_v<T>) {
-            this->set_result();
-        } else {
-            this->set_result(in.result());
-        }
+        if (in.cancelled() && timed_out_)
+            this->set_exception(std::make_exception_ptr(timeout_error("wait_for: timed out")));
+        else
+            transfer(in, *this, &wait_for_state::cancel_with);
+    }
+    static void cancel_with(future_state<T>& s, std::string message) {
+        static_cast<wait_for_state&>(s).cancel_now(std::move(message));
     }
 
     future<T> inner_;

@@ -134,12 +134,7 @@ public:
     template <class T>
     T run_until_complete(const future<T>& f) {
         run_until_done(*f.state());
-        if constexpr (std::is_void_v<T>)
-            f.result();
-        else if constexpr (std::is_copy_constructible_v<T>)
-            return f.result();
-        else
-            return std::move(f.result());
+        return detail::deliver(f);
     }
 
     /// Runs exactly one iteration. With nowait, the selector is only polled.

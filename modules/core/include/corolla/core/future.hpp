@@ -179,4 +179,32 @@ private:
     detail::intrusive_ptr<state_type> s_;
 };
 
+namespace detail {
+
+/// What an await hands to the awaiting code: a copy of the value when T is copyable
+/// (others may read the same future), the value moved out otherwise.
+template <class T>
+T deliver(const future<T>& f) {
+    if constexpr (std::is_void_v<T>)
+        f.result();
+    else if constexpr (std::is_copy_constructible_v<T>)
+        return f.result();
+    else
+        return std::move(f.result());
+}
+
+/// Completes `to` the way `from` (done) completed: value, exception or cancellation.
+template <class T>
+void transfer(const future<T>& from, future_state<T>& to, void (*cancel)(future_state<T>&, std::string)) {
+    if (from.cancelled())
+        cancel(to, from.state()->cancel_message());
+    else if (auto e = from.exception())
+        to.set_exception(e);
+    else if constexpr (std::is_void_v<T>)
+        to.set_result();
+    else
+        to.set_result(deliver(from));
+}
+
+}  // namespace detail
 }  // namespace corolla
