@@ -179,36 +179,38 @@ future<std::tuple<outcome<Ts>...>> gather(return_exceptions_t, const future<Ts>&
     return detail::make_gather<R>(loop, std::move(children), true, [=]() { return R(detail::take_outcome(fs)...); });
 }
 
-/// gather over a range of futures of one type; an empty range completes at once
-/// (it needs `loop` for that).
-template <class T>
-future<std::vector<detail::gather_value_t<T>>> gather(event_loop& loop, std::vector<future<T>> fs) {
-    using R = std::vector<detail::gather_value_t<T>>;
-    std::vector<detail::intrusive_ptr<detail::future_base>> children;
+namespace detail {
+
+/// The range gathers: `take` turns each (done) child into one element of the result.
+template <class E, class T, class Take>
+future<std::vector<E>> gather_range(event_loop& loop, std::vector<future<T>> fs, bool return_exceptions, Take take) {
+    std::vector<intrusive_ptr<future_base>> children;
     for (const auto& f : fs)
-        children.push_back(detail::as_base(f));
-    return detail::make_gather<R>(loop, std::move(children), false, [fs]() {
-        R out;
+        children.push_back(as_base(f));
+    return make_gather<std::vector<E>>(loop, std::move(children), return_exceptions, [fs, take]() {
+        std::vector<E> out;
         out.reserve(fs.size());
         for (const auto& f : fs)
-            out.push_back(detail::take_value(f));
+            out.push_back(take(f));
         return out;
     });
 }
 
+}  // namespace detail
+
+/// gather over a range of futures of one type; an empty range completes at once
+/// (it needs `loop` for that).
+template <class T>
+future<std::vector<detail::gather_value_t<T>>> gather(event_loop& loop, std::vector<future<T>> fs) {
+    return detail::gather_range<detail::gather_value_t<T>>(loop, std::move(fs), false,
+                                                           [](const future<T>& f) { return detail::take_value(f); });
+}
+
+/// gather over a range, collecting exceptions and cancellations as outcomes.
 template <class T>
 future<std::vector<outcome<T>>> gather(event_loop& loop, std::vector<future<T>> fs, return_exceptions_t) {
-    using R = std::vector<outcome<T>>;
-    std::vector<detail::intrusive_ptr<detail::future_base>> children;
-    for (const auto& f : fs)
-        children.push_back(detail::as_base(f));
-    return detail::make_gather<R>(loop, std::move(children), true, [fs]() {
-        R out;
-        out.reserve(fs.size());
-        for (const auto& f : fs)
-            out.push_back(detail::take_outcome(f));
-        return out;
-    });
+    return detail::gather_range<outcome<T>>(loop, std::move(fs), true,
+                                            [](const future<T>& f) { return detail::take_outcome(f); });
 }
 
 namespace detail {
