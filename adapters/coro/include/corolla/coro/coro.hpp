@@ -146,6 +146,12 @@ private:
 };
 
 namespace detail {
+/// True for coro<T> (constrains the wrappers that take a body).
+template <class T>
+struct is_coro : std::false_type {};
+template <class T>
+struct is_coro<coro<T>> : std::true_type {};
+
 template <class T>
 coro<T> coro_promise<T>::get_return_object() noexcept {
     return coro<T>(std::coroutine_handle<coro_promise<T>>::from_promise(*this));

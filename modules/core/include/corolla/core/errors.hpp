@@ -5,8 +5,11 @@
 // failures cannot swallow a cancellation by accident.
 #pragma once
 
+#include <exception>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace corolla {
 
@@ -83,6 +86,18 @@ class timeout_error : public error {
 public:
     using error::error;
     timeout_error() : error("timed out") {}
+};
+
+/// Several failures at once (asyncio's ExceptionGroup): a task_group whose children (or
+/// body) failed. what() names how many and the first; exceptions() holds them all, in
+/// the order they happened.
+class exception_group : public error {
+public:
+    exception_group(const std::string& message, std::vector<std::exception_ptr> exceptions);
+    const std::vector<std::exception_ptr>& exceptions() const noexcept { return exceptions_; }
+
+private:
+    std::vector<std::exception_ptr> exceptions_;
 };
 
 /// The operation was cancelled. Thrown at the suspension point of a cancelled task and

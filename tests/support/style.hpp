@@ -1,0 +1,56 @@
+// Test bodies written once for both execution styles. A test source built with STYLES in
+// corolla_add_test spells suspension with these macros instead of co_await / co_return;
+// CMake compiles it once per style (COROLLA_TEST_STYLE_CORO, COROLLA_TEST_STYLE_FIBER):
+//
+//   TASK(int) add(int a, int b) { RETURN a + b; }    task code, named or lambda (-> TASK(T))
+//   AWAIT(fut)                                        suspend until a future/task is done
+//   CALL(add(1, 2))                                   run task code inline (a sub-call, or a
+//                                                     scope such as timeout / with_task_group)
+//   test::spawn(loop, fn, args...)                    a task running fn(args...)
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include <corolla/core/event_loop.hpp>
+
+#if defined(COROLLA_TEST_STYLE_FIBER)
+#error "the fiber style needs adapters/fiber"
+#elif defined(COROLLA_TEST_STYLE_CORO)
+
+#include <corolla/coro/await.hpp>
+#include <corolla/coro/coro.hpp>
+#include <corolla/coro/create_task.hpp>
+
+#define TASK(...) ::corolla::coro<__VA_ARGS__>
+#define AWAIT(...) (co_await (__VA_ARGS__))
+#define CALL(...) (co_await (__VA_ARGS__))
+#define RETURN co_return
+
+namespace corolla::test {
+
+inline constexpr const char* style_name = "coro";
+
+namespace detail {
+// Keeps the callable (a lambda's captures) alive in a frame for as long as its coroutine runs.
+template <class F, class... A>
+auto invoke_owned(F fn, A... args) -> decltype(fn(std::move(args)...)) {
+    co_return co_await fn(std::move(args)...);
+}
+}  // namespace detail
+
+/// A task on `loop` running fn(args...); fn and args are kept alive by the task.
+template <class F, class... A>
+auto spawn(corolla::event_loop& loop, F fn, A... args) {
+    return corolla::create_task(loop, detail::invoke_owned(std::move(fn), std::move(args)...));
+}
+template <class F, class... A>
+auto spawn_named(corolla::event_loop& loop, std::string name, F fn, A... args) {
+    return corolla::create_task(loop, detail::invoke_owned(std::move(fn), std::move(args)...), std::move(name));
+}
+
+}  // namespace corolla::test
+
+#else
+#error "tests/support/style.hpp: build this test with STYLES in corolla_add_test"
+#endif
