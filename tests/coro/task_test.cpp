@@ -261,6 +261,7 @@ COROLLA_BACKEND_TEST(current_task_and_all_tasks) {
     loop_fixture fx(backend);
     auto& loop = fx.loop();
     BOOST_TEST(!corolla::current_task());
+    std::vector<std::string> log_sink;
     corolla::task_ref seen;
     auto body = [&]() -> coro<void> {
         seen = corolla::current_task();
@@ -271,6 +272,10 @@ COROLLA_BACKEND_TEST(current_task_and_all_tasks) {
     auto t2 = corolla::create_task(loop, body(), "second");
     BOOST_TEST(corolla::all_tasks(loop).size() == 2u);
     BOOST_TEST(t1.to_string().find("<task pending name='first'") == 0u, t1.to_string());
+    auto named = corolla::create_task(loop, sleeper(log_sink, "n", 1s));
+    BOOST_TEST(named.to_string().find("coro=<sleeper() at task_test.cpp:") != std::string::npos, named.to_string());
+    BOOST_TEST(t1.to_string().find("coro=<") != std::string::npos, t1.to_string());
+    loop.run_until_complete(named);
     loop.run_until_complete(t1);
     loop.run_until_complete(t2);
     BOOST_TEST((seen == corolla::task_ref(t2)));

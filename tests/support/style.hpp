@@ -7,6 +7,8 @@
 //   CALL(add(1, 2))                                   run task code inline (a sub-call, or a
 //                                                     scope such as timeout / with_task_group)
 //   test::spawn(loop, fn, args...)                    a task running fn(args...)
+//   test::run_main(options, fn, args...)              corolla::run with fn(args...) as main
+//   test::submit_threadsafe(loop, fn, args...)        run_coroutine_threadsafe of fn(args...)
 #pragma once
 
 #include <string>
@@ -21,6 +23,8 @@
 #include <corolla/coro/await.hpp>
 #include <corolla/coro/coro.hpp>
 #include <corolla/coro/create_task.hpp>
+#include <corolla/coro/run.hpp>
+#include <corolla/coro/run_coroutine_threadsafe.hpp>
 
 #define TASK(...) ::corolla::coro<__VA_ARGS__>
 #define AWAIT(...) (co_await (__VA_ARGS__))
@@ -47,6 +51,18 @@ auto spawn(corolla::event_loop& loop, F fn, A... args) {
 template <class F, class... A>
 auto spawn_named(corolla::event_loop& loop, std::string name, F fn, A... args) {
     return corolla::create_task(loop, detail::invoke_owned(std::move(fn), std::move(args)...), std::move(name));
+}
+
+/// corolla::run of fn(args...) as the main task.
+template <class F, class... A>
+auto run_main(corolla::run_options options, F fn, A... args) {
+    return corolla::run(detail::invoke_owned(std::move(fn), std::move(args)...), std::move(options));
+}
+
+/// corolla::run_coroutine_threadsafe of fn(args...), from any thread.
+template <class F, class... A>
+auto submit_threadsafe(corolla::event_loop& loop, F fn, A... args) {
+    return corolla::run_coroutine_threadsafe(detail::invoke_owned(std::move(fn), std::move(args)...), loop);
 }
 
 }  // namespace corolla::test

@@ -11,6 +11,8 @@
 
 #include <corolla/core/backend_registry.hpp>
 #include <corolla/core/task.hpp>
+#include <corolla/core/thread_pool.hpp>
+#include <corolla/core/detail/loop_anchor.hpp>
 #include "loop_registry.hpp"
 #include "ring.hpp"
 #include "signal_table.hpp"
@@ -105,6 +107,7 @@ public:
         virtual_time_ = clock_->is_virtual();
         debug_ = opts.debug;
         slow_ = opts.slow_callback_duration;
+        pool_size_ = opts.thread_pool_size;
         events_.resize(256);
         signal_target_.sel.store(selector_.get(), std::memory_order_release);
     }
@@ -181,6 +184,7 @@ public:
         std::vector<task_core*> v;
         for (task_core* t = tasks_head_; t; t = t->next_task)
             v.push_back(t);
+        std::reverse(v.begin(), v.end());  // creation order (the list grows at its head)
         return v;
     }
     /// Tasks still pending at close are abandoned: their code is destroyed (running the
@@ -426,6 +430,33 @@ public:
             h->cancel();
             h->release();
         }
+        // No new jobs; running ones finish, and the destructor joins the workers.
+        if (executor_) executor_->shutdown(false);
+    }
+
+    void shutdown_default_executor() {
+        if (executor_) executor_->shutdown(true);
+    }
+    void join_executor() noexcept { executor_.reset(); }
+
+    void hold_for_job(future_base* f) {
+        jobs_.insert(f);
+        f->add_ref();
+    }
+    bool drop_job(future_base* f) noexcept {
+        if (jobs_.erase(f) == 0) return false;
+        f->release();
+        return true;
+    }
+    void release_jobs() noexcept {
+        for (future_base* f : std::exchange(jobs_, {}))
+            f->release();
+    }
+
+    thread_pool& default_executor() {
+        check_open();
+        if (!executor_) executor_ = std::make_unique<thread_pool>(pool_size_);
+        return *executor_;
     }
 
     loop_stats stats() const noexcept {
@@ -552,21 +583,41 @@ public:
     const std::string& backend() const noexcept { return backend_; }
     bool running() const noexcept { return running_; }
     bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
+    std::size_t pool_size_ = 0;
+
+private:
+    std::unordered_set<future_base*> jobs_;  ///< run_in_executor jobs in flight
+    // Last member: destroyed first, so its workers are joined while the loop's
+    // thread-safe queue (which their completions report to) still exists.
+    std::unique_ptr<thread_pool> executor_;
 };
 
 }  // namespace detail
 
 event_loop::event_loop() : event_loop(loop_options{}) {}
 
-event_loop::event_loop(loop_options options) : impl_(std::make_unique<detail::loop_impl>(*this, std::move(options))) {
+event_loop::event_loop(loop_options options)
+    : impl_(std::make_unique<detail::loop_impl>(*this, std::move(options))),
+      anchor_(std::make_shared<detail::loop_anchor>()) {
+    anchor_->loop = this;
     detail::register_live_loop(this);
 }
+
+void event_loop::hold_for_job(detail::future_base* f) { impl_->hold_for_job(f); }
+bool event_loop::drop_job(detail::future_base* f) noexcept { return impl_->drop_job(f); }
 
 event_loop::~event_loop() {
     try {
         impl_->close();  // while still registered live: dropped futures may report to us
     } catch (...) {      // destroyed while running (from inside a callback): nothing sane to do
     }
+    {
+        // From here on, executor jobs see the loop gone and leave its futures alone.
+        std::lock_guard lock(anchor_->mutex);
+        anchor_->loop = nullptr;
+    }
+    impl_->join_executor();
+    impl_->release_jobs();
     detail::unregister_live_loop(this);
 }
 
@@ -577,6 +628,8 @@ void event_loop::run_forever() { impl_->run_forever(); }
 void event_loop::run_once(bool nowait) { impl_->run_once_public(nowait); }
 void event_loop::stop() noexcept { impl_->stop(); }
 void event_loop::close() { impl_->close(); }
+thread_pool& event_loop::default_executor() { return impl_->default_executor(); }
+void event_loop::shutdown_default_executor() { impl_->shutdown_default_executor(); }
 bool event_loop::is_running() const noexcept { return impl_->running(); }
 bool event_loop::is_closed() const noexcept { return impl_->closed(); }
 void event_loop::check_open() const { impl_->check_open(); }

@@ -9,6 +9,8 @@
 #include <coroutine>
 #include <exception>
 #include <new>
+#include <source_location>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -31,6 +33,9 @@ struct coro_frame_alloc {
 
 class coro_promise_base : public coro_frame_alloc {
 public:
+    // The default argument is evaluated in the coroutine itself, so it names the
+    // coroutine function (for the printed form of tasks); one pointer per frame.
+    explicit coro_promise_base(std::source_location where) noexcept : where_(where) {}
     std::suspend_always initial_suspend() noexcept { return {}; }
 
     struct final_awaiter {
@@ -50,6 +55,7 @@ public:
     final_awaiter final_suspend() noexcept { return {}; }
     void unhandled_exception() noexcept { exception_ = std::current_exception(); }
 
+    std::source_location where_;
     std::coroutine_handle<> continuation_{};
     std::exception_ptr exception_{};
     bool inline_start_ = false;
@@ -59,7 +65,8 @@ public:
 template <class T>
 class coro_promise : public coro_promise_base {
 public:
-    coro_promise() noexcept {}
+    coro_promise(std::source_location where = std::source_location::current()) noexcept  // NOLINT
+        : coro_promise_base(where) {}
     coro<T> get_return_object() noexcept;
     template <class U = T>
     void return_value(U&& v) {
@@ -84,6 +91,8 @@ private:
 template <>
 class coro_promise<void> : public coro_promise_base {
 public:
+    coro_promise(std::source_location where = std::source_location::current()) noexcept  // NOLINT
+        : coro_promise_base(where) {}
     coro<void> get_return_object() noexcept;
     void return_void() noexcept {}
     void take() {
@@ -146,6 +155,10 @@ private:
 };
 
 namespace detail {
+/// "do_some_work()" for the coroutine started at `where` (its function's name without
+/// return type and arguments), as tasks print it.
+std::string coroutine_name(const std::source_location& where);
+
 /// True for coro<T> (constrains the wrappers that take a body).
 template <class T>
 struct is_coro : std::false_type {};

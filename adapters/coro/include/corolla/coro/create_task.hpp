@@ -44,7 +44,10 @@ protected:
     void destroy_code() noexcept override {
         if (h_) std::exchange(h_, {}).destroy();
     }
-    std::string describe_code() const override { return h_ ? "coro=<coroutine>" : "coro=<finished>"; }
+    std::string describe_code() const override {
+        if (!h_) return "coro=<finished>";
+        return "coro=<" + coroutine_name(h_.promise().where_) + ">";
+    }
 
 private:
     typename coro<T>::handle_type h_;

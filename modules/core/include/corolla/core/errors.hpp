@@ -88,6 +88,13 @@ public:
     timeout_error() : error("timed out") {}
 };
 
+/// run() was interrupted by SIGINT (Ctrl+C) and the main task ended cancelled because
+/// of it (Python's KeyboardInterrupt out of asyncio.run).
+class keyboard_interrupt : public error {
+public:
+    keyboard_interrupt() : error("interrupted (SIGINT)") {}
+};
+
 /// Several failures at once (asyncio's ExceptionGroup): a task_group whose children (or
 /// body) failed. what() names how many and the first; exceptions() holds them all, in
 /// the order they happened.

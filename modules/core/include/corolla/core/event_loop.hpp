@@ -48,8 +48,11 @@ struct loop_stats {
     std::size_t tasks = 0;  ///< tasks not finished yet
 };
 
+class thread_pool;
+
 namespace detail {
 class loop_impl;
+struct loop_anchor;  // corolla/core/detail/loop_anchor.hpp
 class task_core;
 }  // namespace detail
 
@@ -151,6 +154,15 @@ public:
     bool is_running() const noexcept;
     bool is_closed() const noexcept;
 
+    /// The pool run_in_executor / to_thread use by default, started on first use with
+    /// loop_options::thread_pool_size workers at most. close() stops it taking jobs; the
+    /// loop's destructor waits for the jobs still running. Throws loop_closed_error once
+    /// the loop is closed.
+    thread_pool& default_executor();
+    /// Stops the default executor and blocks until its running jobs are done (their
+    /// completions are delivered by the next iteration). No-op if it never started.
+    void shutdown_default_executor();
+
     template <class T = void>
     future<T> create_future() {
         check_open();
@@ -211,6 +223,12 @@ public:
     void track_task(detail::task_core* t) noexcept;
     void untrack_task(detail::task_core* t) noexcept;
     std::vector<detail::task_core*> live_tasks() const;
+    /// Internal (run_in_executor): the loop's anchor for other threads, and the futures
+    /// of jobs in flight, which the loop keeps alive until each job reports back (or the
+    /// loop is destroyed). Loop thread only.
+    const std::shared_ptr<detail::loop_anchor>& anchor() const noexcept { return anchor_; }
+    void hold_for_job(detail::future_base* f);
+    bool drop_job(detail::future_base* f) noexcept;
 
 private:
     template <class Rep, class Period>
@@ -236,6 +254,7 @@ private:
     void run_until_done(detail::future_base& f);
 
     std::unique_ptr<detail::loop_impl> impl_;
+    std::shared_ptr<detail::loop_anchor> anchor_;
 };
 
 }  // namespace corolla

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,8 @@ struct loop_options {
     bool debug = false;
     /// In debug mode, callbacks running longer than this are reported.
     duration slow_callback_duration = std::chrono::milliseconds(100);
+    /// Workers of the default executor (run_in_executor, to_thread); 0: min(32, cores + 4).
+    std::size_t thread_pool_size = 0;
 };
 
 }  // namespace corolla

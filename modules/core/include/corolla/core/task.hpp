@@ -156,7 +156,7 @@ private:
 
 /// The task running on this thread (asyncio.current_task), empty outside any task.
 task_ref current_task() noexcept;
-/// The loop's tasks that are not done yet (asyncio.all_tasks).
+/// The loop's tasks that are not done yet (asyncio.all_tasks), oldest first.
 std::vector<task_ref> all_tasks(event_loop& loop);
 
 }  // namespace corolla
