@@ -1,7 +1,9 @@
 """Turns Google Benchmark results from corolla's perf binaries into ratios, a text table,
 an SVG chart and a self-contained HTML report. Used by tools/compare; stdlib only.
 Benchmarks are named "<scenario>/<variant>": variant "corolla:<backend>", "floor:<mechanism>",
-"floor", or a peer ("libuv", ...). Every ratio is corolla time / reference time, so < 1 is faster.
+"floor", or a peer ("libuv", "asio", "python_asyncio", ...). Every ratio is corolla figure /
+reference figure, so < 1 is better: time per item, or for the counter scenarios (COUNTER_SCENARIOS,
+e.g. idle-task memory) the counter, such as resident bytes per task.
 """
 
 from __future__ import annotations
@@ -13,11 +15,28 @@ from dataclasses import dataclass, field
 
 TIME_UNITS_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
-# The issue's acceptance targets: (scenario, reference kind, bound on corolla/reference, text).
+# The issue's acceptance targets: (scenario, reference, bound, text). The reference is "floor",
+# a peer variant (the bound is on corolla/reference), or "absolute" (the bound is on corolla's
+# own figure, in the scenario's unit).
 TARGETS = [
     ("loop_tick", "floor", 1.10, "loop tick <= 1.1x the raw floor of the same mechanism"),
     ("timer_start_cancel", "libuv", 1.0 / 3.0, "10^6 timer start+cancel >= 3x faster than libuv"),
+    ("task_spawn", "asio", 1.0 / 5.0, "10^6 task spawns >= 5x faster than Asio co_spawn"),
+    ("future_pingpong", "asio", 1.0 / 3.0, "future ping-pong >= 3x faster than Asio"),
+    ("idle_task_memory", "absolute", 256.0, "idle task memory <= 256 bytes per task"),
+    ("idle_task_memory", "asio", 1.0 / 3.0, "idle task memory >= 3x smaller than Asio"),
 ]
+
+# Scenarios whose figure is a Google Benchmark counter, not a time: scenario -> (counter,
+# unit). Lower is better, as for times. tools/compare runs them in the first round only
+# (each is a deterministic count measured in a fresh child process).
+COUNTER_SCENARIOS = {
+    "idle_task_memory": ("bytes_per_task", "B/task"),
+}
+
+# A peer measured in another process (Python) reports its own CPU time per iteration in this
+# counter; Google Benchmark's cpu_time for it is only the waiting parent's.
+CHILD_CPU_COUNTER = "child_cpu_seconds"
 
 SCENARIO_NOTES = {
     "loop_tick": "one empty iteration: run_once(nowait) vs a raw zero-timeout poll of one idle eventfd; "
@@ -27,6 +46,17 @@ SCENARIO_NOTES = {
     "timer_start_cancel": "time per timer: start (random 1-11 s delays), cancel, one iteration, free; "
     "libuv: uv_timer_start + uv_timer_stop on uv_timer_t initialised outside the timing",
     "timer_fire": "time per timer: start already-due timers, run until all fired; libuv: timeout 0 and uv_run",
+    "task_spawn": "time per task: create_task of a trivial coroutine, run until all finished (10^6 at once); "
+    "floor: raw coroutines resumed from a deque; asio: co_spawn(detached) + run(); python_asyncio: "
+    "loop.create_task (10^5 at once), measured inside the script",
+    "future_pingpong": "time per round trip between two tasks, each completing a future the other awaits; "
+    "asio: a parked completion handler posted by the other coroutine; python_asyncio: the same with "
+    "asyncio futures",
+    "await_ready_future": "time per co_await of an already-done future inside one task; floor: an awaitable "
+    "that is always ready; asio: co_await post(use_awaitable); python_asyncio: await of a done future",
+    "idle_task_memory": "resident bytes per task (RSS growth from /proc/self/statm in a fresh child process) "
+    "for 10^6 tasks parked in a 1 h sleep; asio: co_spawn + steady_timer::async_wait; python_asyncio: "
+    "10^5 tasks in asyncio.sleep(3600); measured once",
 }
 
 
@@ -38,6 +68,7 @@ class variant_stats:
     scenario: str
     variant: str
     batch: float
+    unit: str = ""  # "" for time per item, else the counter's unit (COUNTER_SCENARIOS)
     samples: list = field(default_factory=list)
     real_samples: list = field(default_factory=list)
     cpu_samples: list = field(default_factory=list)
@@ -87,6 +118,7 @@ class variant_stats:
             "variant": self.variant,
             "kind": self.kind,
             "batch": self.batch,
+            "unit": self.unit or "ns",
             "ns_per_item": self.samples,
             "real_ns_per_item": self.real_samples,
             "cpu_ns_per_item": self.cpu_samples,
@@ -125,16 +157,23 @@ def collect(raw_runs: list, metric: str) -> dict:
         name = run.get("run_name", run["name"])
         scenario, variant = split_name(name)
         batch = float(run.get("batch", 1.0)) or 1.0
-        st = out.setdefault(name, variant_stats(name, scenario, variant, batch))
+        counter, unit = COUNTER_SCENARIOS.get(scenario, ("", ""))
+        st = out.setdefault(name, variant_stats(name, scenario, variant, batch, unit))
         if run.get("error_occurred"):
             st.errors.append(run.get("error_message", "error"))
             continue
         scale = TIME_UNITS_NS.get(run.get("time_unit", "ns"), 1.0) / batch
         real = run["real_time"] * scale
-        cpu = run["cpu_time"] * scale
+        cpu = run[CHILD_CPU_COUNTER] * 1e9 / batch if CHILD_CPU_COUNTER in run else run["cpu_time"] * scale
         st.real_samples.append(real)
         st.cpu_samples.append(cpu)
-        st.samples.append(cpu if metric == "cpu" else real)
+        if counter:
+            if counter not in run:
+                st.errors.append(f"no {counter} counter")
+                continue
+            st.samples.append(float(run[counter]))
+        else:
+            st.samples.append(cpu if metric == "cpu" else real)
     return out
 
 
@@ -175,6 +214,10 @@ def evaluate_targets(stats: dict, meaningful: bool = True) -> list:
         for v in sorted(variants.values(), key=lambda x: x.variant):
             if v.kind != "corolla":
                 continue
+            if ref == "absolute":
+                rows.append({"variant": v.variant, "reference": "", "ratio": v.median, "met": v.median <= bound,
+                             "within_noise": False, "unit": v.unit})
+                continue
             if ref == "floor":
                 backend = v.variant.split(":", 1)[1]
                 other = variants.get("floor:" + backend) or variants.get("floor")
@@ -184,7 +227,7 @@ def evaluate_targets(stats: dict, meaningful: bool = True) -> list:
                 continue
             ratio = v.median / other.median
             rows.append({"variant": v.variant, "reference": other.variant, "ratio": ratio, "met": ratio <= bound,
-                         "within_noise": overlap(v, other)})
+                         "within_noise": overlap(v, other), "unit": v.unit})
         have_scenario = any(s.scenario == scenario for s in stats.values())
         if rows and not meaningful:
             status = "not judged (smoke workloads)"
@@ -211,6 +254,15 @@ def fmt_time(ns: float) -> str:
     return f"{ns:.3g} ns"
 
 
+def fmt_value(st: variant_stats, x: float) -> str:
+    """A figure of `st` in its unit: a time per item, or a counter value."""
+    if not st.unit:
+        return fmt_time(x)
+    if math.isnan(x):
+        return "-"
+    return f"{x:.0f} {st.unit}" if abs(x) >= 100 else f"{x:.3g} {st.unit}"
+
+
 def fmt_rate(ns_per_item: float) -> str:
     if math.isnan(ns_per_item) or ns_per_item <= 0:
         return "-"
@@ -233,8 +285,13 @@ def fmt_ratio(c: comparison | None) -> str:
 
 def describe_target_row(row: dict, bound: float, judged: bool = True) -> str:
     r = row["ratio"]
-    if bound < 1:
-        shown = f"{1 / r:.2f}x faster than {row['reference']}"
+    unit = row.get("unit", "")
+    if not row["reference"]:
+        shown = f"{r:.4g} {unit} (bound {bound:g})"
+    elif bound < 1:
+        better, worse = ("smaller", "larger") if unit else ("faster", "slower")
+        shown = (f"{1 / r:.2f}x {better} than {row['reference']}" if r <= 1 else
+                 f"{r:.2f}x {worse} than {row['reference']}")
     else:
         shown = f"{r:.2f}x {row['reference']}"
     verdict = "met" if row["met"] else "NOT met"
@@ -271,9 +328,9 @@ def rows_for(stats: dict, comparisons: list, scenario: str) -> list:
                        and c.reference_kind == "peer"), None)
         rows.append({
             "variant": v.variant,
-            "median": fmt_time(v.median),
-            "rate": fmt_rate(v.median),
-            "range": f"{fmt_time(v.low)} .. {fmt_time(v.high)}" if v.samples else "-",
+            "median": fmt_value(v, v.median),
+            "rate": "-" if v.unit else fmt_rate(v.median),
+            "range": f"{fmt_value(v, v.low)} .. {fmt_value(v, v.high)}" if v.samples else "-",
             "spread": fmt_pct(v.spread),
             "cv": fmt_pct(v.cv),
             "n": str(len(v.samples)),
@@ -300,7 +357,7 @@ def text_report(stats: dict, comparisons: list, targets: list, meta: dict) -> st
     lines = [
         f"corolla comparison: {meta['mode']} mode, {meta['metric']} time, {meta['repetitions']} round(s), "
         f"build {meta.get('build_type', '?')}, {meta.get('host', '')}",
-        "ratios are corolla / reference (< 1 means corolla is faster); '~' marks a difference within the noise "
+        "ratios are corolla / reference (< 1 means corolla is faster, or smaller in memory); '~' marks a difference within the noise "
         "(repetition ranges overlap); spread is (max - min) / median",
     ]
     if meta["mode"] == "smoke":
@@ -385,8 +442,8 @@ def svg_chart(comparisons: list, targets: list) -> str:
                     f'stroke-width="{1.5 if k == 0 else 0.5}"/>')
         axis.append(f'<text x="{x:.1f}" y="{y + 16}" text-anchor="middle" fill="#555">{tick}</text>')
     legend = (
-        f'<text x="10" y="20" font-weight="bold">corolla time / reference time (log scale; left of 1x = '
-        f'corolla faster)</text>'
+        f'<text x="10" y="20" font-weight="bold">corolla / reference, time or memory (log scale; left of 1x = '
+        f'corolla better)</text>'
         f'<rect x="10" y="30" width="12" height="12" fill="{COLOURS["floor"]}"/>'
         f'<text x="28" y="40">vs hand-written floor</text>'
         f'<rect x="190" y="30" width="12" height="12" fill="{COLOURS["peer"]}"/>'
@@ -426,8 +483,9 @@ def html_report(stats: dict, comparisons: list, targets: list, meta: dict, svg: 
             parts.append(f"<tr><th>{e(key)}</th><td>{e(str(meta[key]))}</td></tr>")
     parts.append("</table>")
     parts.append(
-        '<p class="note">Times are per item (per iteration for loop_tick), median over rounds. Ratios are '
-        "corolla / reference, so below 1 means corolla is faster. “~” marks a difference within the noise "
+        '<p class="note">Times are per item (per iteration for loop_tick), median over rounds; '
+        "idle_task_memory shows resident bytes per task instead. Ratios are "
+        "corolla / reference, so below 1 means corolla is faster (or smaller). “~” marks a difference within the noise "
         "(the repetition ranges overlap). Spread is (max − min) / median; cv is stdev / mean.</p>"
     )
     if meta["mode"] == "smoke":

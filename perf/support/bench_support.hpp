@@ -14,12 +14,24 @@
 #include <string_view>
 #include <vector>
 
+#include "support/child_process.hpp"
+
 namespace corolla::bench {
 
 /// Items per benchmark iteration for the batch scenarios.
 struct bench_sizes {
     std::size_t call_soon_batch = 10'000;
     std::size_t timer_count = 1'000'000;
+    std::size_t task_count = 1'000'000;     ///< task_spawn: tasks created, run and finished
+    std::size_t pingpong_rounds = 100'000;  ///< future_pingpong: round trips
+    std::size_t ready_awaits = 1'000'000;   ///< await_ready_future: awaits of a done future
+    std::size_t idle_tasks = 1'000'000;     ///< idle_task_memory: tasks parked in a 1 h sleep
+    // Python asyncio is some 10-50x slower per item, so its runs are scaled down to keep a
+    // round in the seconds; the figures compared are per item (idle memory: per task).
+    std::size_t python_task_count = 100'000;
+    std::size_t python_pingpong_rounds = 10'000;
+    std::size_t python_ready_awaits = 1'000'000;
+    std::size_t python_idle_tasks = 100'000;
     bool smoke = false;
 };
 
@@ -28,7 +40,17 @@ struct bench_sizes {
 inline bench_sizes sizes_from_env() {
     const char* smoke = std::getenv("COROLLA_BENCH_SMOKE");
     if (smoke && *smoke && std::string_view(smoke) != "0")
-        return {.call_soon_batch = 100, .timer_count = 1'000, .smoke = true};
+        return {.call_soon_batch = 100,
+                .timer_count = 1'000,
+                .task_count = 1'000,
+                .pingpong_rounds = 1'000,
+                .ready_awaits = 1'000,
+                .idle_tasks = 1'000,
+                .python_task_count = 1'000,
+                .python_pingpong_rounds = 100,
+                .python_ready_awaits = 1'000,
+                .python_idle_tasks = 1'000,
+                .smoke = true};
     return {};
 }
 
@@ -65,6 +87,29 @@ inline std::vector<std::uint64_t> timer_delays_ms(std::size_t n) {
 bool register_floor_loop_tick(const std::string& mechanism);
 /// Registers call_soon/floor: a vector of std::function filled and drained.
 void register_floor_call_soon(const bench_sizes& sizes);
+
+// Task floors (peers/floor_task_bench.cpp): raw C++20 coroutines on a hand-written queue.
+
+/// Registers task_spawn/floor, future_pingpong/floor and await_ready_future/floor.
+void register_floor_tasks(const bench_sizes& sizes);
+/// Registers idle_task_memory/floor, measured in a child process (see register_idle_memory).
+void register_floor_idle_memory(const bench_sizes& sizes);
+/// The floor's idle-memory measurement, run inside the child process; ends it.
+[[noreturn]] void floor_idle_memory_child(std::size_t tasks);
+
+// Boost.Asio peer (peers/asio_task_bench.cpp), compiled only when Boost >= 1.81 was found.
+#if defined(COROLLA_BENCH_HAVE_ASIO)
+void register_asio_tasks(const bench_sizes& sizes);
+void register_asio_idle_memory(const bench_sizes& sizes);
+[[noreturn]] void asio_idle_memory_child(std::size_t tasks);
+#endif
+
+// Python asyncio peer (peers/python_task_bench.cpp running peers/asyncio_tasks.py),
+// compiled only when a python3 interpreter was found at configure time.
+#if defined(COROLLA_BENCH_PYTHON)
+void register_python_tasks(const bench_sizes& sizes);
+void register_python_idle_memory(const bench_sizes& sizes);
+#endif
 
 // libuv peer (peers/uv_loop_bench.cpp), compiled only when libuv was found.
 #if defined(COROLLA_BENCH_HAVE_LIBUV)
