@@ -27,4 +27,15 @@ std::string group_message(const std::string& message, const std::vector<std::exc
 exception_group::exception_group(const std::string& message, std::vector<std::exception_ptr> exceptions)
     : error(group_message(message, exceptions)), exceptions_(std::move(exceptions)) {}
 
+bool detail::is_cancellation(const std::exception_ptr& e) noexcept {
+    if (!e) return false;
+    try {
+        std::rethrow_exception(e);
+    } catch (const cancelled_error&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
 }  // namespace corolla

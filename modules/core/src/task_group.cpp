@@ -4,19 +4,6 @@
 
 namespace corolla {
 namespace detail {
-namespace {
-
-bool is_cancellation(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const cancelled_error&) {
-        return true;
-    } catch (...) {
-        return false;
-    }
-}
-
-}  // namespace
 
 void task_group_state::enter() {
     if (entered_) throw invalid_state_error("task_group: already entered");

@@ -3,19 +3,6 @@
 #include <corolla/core/event_loop.hpp>
 
 namespace corolla {
-namespace {
-
-bool is_cancellation(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const cancelled_error&) {
-        return true;
-    } catch (...) {
-        return false;
-    }
-}
-
-}  // namespace
 
 void timeout_scope::enter() {
     if (state_ != state::created) throw invalid_state_error("timeout: the scope has already been entered");
@@ -59,7 +46,7 @@ void timeout_scope::exit(std::exception_ptr e) {
     timer_ = {};
     if (state_ == state::expiring) {
         state_ = state::expired;
-        if (task_.uncancel() <= cancelling_ && e && is_cancellation(e))
+        if (task_.uncancel() <= cancelling_ && detail::is_cancellation(e))
             throw timeout_error("timeout: the deadline passed");
     } else if (state_ == state::entered) {
         state_ = state::exited;

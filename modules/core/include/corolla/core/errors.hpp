@@ -120,4 +120,9 @@ private:
     std::string message_;
 };
 
+namespace detail {
+/// True when `e` holds a cancelled_error (scopes decide what escapes by this).
+bool is_cancellation(const std::exception_ptr& e) noexcept;
+}  // namespace detail
+
 }  // namespace corolla
