@@ -9,6 +9,8 @@
 //   test::spawn(loop, fn, args...)                    a task running fn(args...)
 //   test::run_main(options, fn, args...)              corolla::run with fn(args...) as main
 //   test::submit_threadsafe(loop, fn, args...)        run_coroutine_threadsafe of fn(args...)
+//   test::code(fn, args...)                           task code for task_group::create_task
+//                                                     (arguments as for std::thread: std::ref)
 #pragma once
 
 #include <string>
@@ -17,8 +19,62 @@
 #include <corolla/core/event_loop.hpp>
 
 #if defined(COROLLA_TEST_STYLE_FIBER)
-#error "the fiber style needs adapters/fiber"
+
+#include <functional>
+#include <tuple>
+
+#include <corolla/fiber/fiber.hpp>
+#include <corolla/fiber/run.hpp>
+#include <corolla/fiber/spawn_fiber_threadsafe.hpp>
+#include <corolla/fiber/timeout.hpp>
+#include <corolla/fiber/with_task_group.hpp>
+
+#define TASK(...) __VA_ARGS__
+#define AWAIT(...) (::corolla::await(__VA_ARGS__))
+#define CALL(...) (__VA_ARGS__)
+#define RETURN return
+
+namespace corolla::test {
+
+inline constexpr const char* style_name = "fiber";
+
+/// A task on `loop` running fn(args...) on a fiber.
+template <class F, class... A>
+auto spawn(corolla::event_loop& loop, F fn, A... args) {
+    return corolla::spawn_fiber(loop, std::move(fn), std::move(args)...);
+}
+template <class F, class... A>
+auto spawn_named(corolla::event_loop& loop, std::string name, F fn, A... args) {
+    return corolla::spawn_fiber(loop, corolla::fiber_options{std::move(name)}, std::move(fn), std::move(args)...);
+}
+
+/// corolla::run of fn(args...) as the main task.
+template <class F, class... A>
+auto run_main(corolla::run_options options, F fn, A... args) {
+    return corolla::run(
+        [fn = std::move(fn), args = std::make_tuple(std::move(args)...)]() mutable {
+            return std::apply(std::move(fn), std::move(args));
+        },
+        std::move(options));
+}
+
+/// spawn_fiber_threadsafe of fn(args...), from any thread.
+template <class F, class... A>
+auto submit_threadsafe(corolla::event_loop& loop, F fn, A... args) {
+    return corolla::spawn_fiber_threadsafe(loop, std::move(fn), std::move(args)...);
+}
+
+/// Task code for task_group::create_task.
+template <class F, class... A>
+auto code(F fn, A&&... args) {
+    return corolla::as_fiber(std::move(fn), std::forward<A>(args)...);
+}
+
+}  // namespace corolla::test
+
 #elif defined(COROLLA_TEST_STYLE_CORO)
+
+#include <functional>
 
 #include <corolla/coro/await.hpp>
 #include <corolla/coro/coro.hpp>
@@ -63,6 +119,12 @@ auto run_main(corolla::run_options options, F fn, A... args) {
 template <class F, class... A>
 auto submit_threadsafe(corolla::event_loop& loop, F fn, A... args) {
     return corolla::run_coroutine_threadsafe(detail::invoke_owned(std::move(fn), std::move(args)...), loop);
+}
+
+/// Task code for task_group::create_task: the coroutine fn(args...).
+template <class F, class... A>
+auto code(F&& fn, A&&... args) {
+    return std::invoke(std::forward<F>(fn), std::forward<A>(args)...);
 }
 
 }  // namespace corolla::test

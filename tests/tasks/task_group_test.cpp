@@ -3,6 +3,7 @@
 // restored, nested groups, and create_task after exit.
 // Written once for both styles (support/style.hpp), run over every backend.
 #include <chrono>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -64,8 +65,8 @@ COROLLA_BACKEND_TEST(task_group_waits_for_every_child) {
     auto t = test::spawn(loop, [&]() -> TASK(int) {
         corolla::task<int> a, b;
         int body = CALL(corolla::with_task_group([&](task_group& tg) -> TASK(int) {
-            a = tg.create_task(worker(log, "a", 2s, 1));
-            b = tg.create_task(worker(log, "b", 1s, 2));
+            a = tg.create_task(test::code(worker, std::ref(log), "a", 2s, 1));
+            b = tg.create_task(test::code(worker, std::ref(log), "b", 1s, 2));
             BOOST_TEST(tg.size() == 2u);
             RETURN 10;
         }));
@@ -83,8 +84,8 @@ COROLLA_BACKEND_TEST(task_group_first_failure_cancels_siblings_and_body) {
     auto t = test::spawn(loop, [&]() -> TASK(int) {
         try {
             CALL(corolla::with_task_group([&](task_group& tg) -> TASK(void) {
-                tg.create_task(worker(log, "slow", 10s, 1));
-                tg.create_task(failer(log, "bad", 1s));
+                tg.create_task(test::code(worker, std::ref(log), "slow", 10s, 1));
+                tg.create_task(test::code(failer, std::ref(log), "bad", 1s));
                 try {
                     AWAIT(corolla::sleep(20s));
                 } catch (const corolla::cancelled_error&) {
@@ -111,8 +112,8 @@ COROLLA_BACKEND_TEST(task_group_aggregates_failures_in_order) {
     auto t = test::spawn(loop, [&]() -> TASK(void) {
         try {
             CALL(corolla::with_task_group([&](task_group& tg) -> TASK(void) {
-                tg.create_task(failer(log, "one", 1s));
-                tg.create_task(failer(log, "two", 1s));
+                tg.create_task(test::code(failer, std::ref(log), "one", 1s));
+                tg.create_task(test::code(failer, std::ref(log), "two", 1s));
                 RETURN;
             }));
         } catch (const corolla::exception_group& g) {
@@ -132,7 +133,7 @@ COROLLA_BACKEND_TEST(task_group_body_failure_cancels_children_and_joins_the_grou
     auto t = test::spawn(loop, [&]() -> TASK(void) {
         try {
             CALL(corolla::with_task_group([&](task_group& tg) -> TASK(void) {
-                tg.create_task(worker(log, "child", 10s, 1));
+                tg.create_task(test::code(worker, std::ref(log), "child", 10s, 1));
                 AWAIT(corolla::sleep(1s));
                 throw std::logic_error("body broke");
             }));
@@ -152,7 +153,7 @@ COROLLA_BACKEND_TEST(task_group_outside_cancel_in_body_wins_and_keeps_the_count)
     auto t = test::spawn(loop, [&]() -> TASK(void) {
         try {
             CALL(corolla::with_task_group([&](task_group& tg) -> TASK(void) {
-                tg.create_task(worker(log, "child", 10s, 1));
+                tg.create_task(test::code(worker, std::ref(log), "child", 10s, 1));
                 AWAIT(corolla::sleep(10s));
             }));
         } catch (const corolla::cancelled_error& e) {
@@ -172,8 +173,8 @@ COROLLA_BACKEND_TEST(task_group_outside_cancel_while_joining_cancels_children) {
     strings log;
     auto t = test::spawn(loop, [&]() -> TASK(void) {
         CALL(corolla::with_task_group([&](task_group& tg) -> TASK(void) {
-            tg.create_task(worker(log, "a", 10s, 1));
-            tg.create_task(worker(log, "b", 10s, 2));
+            tg.create_task(test::code(worker, std::ref(log), "a", 10s, 1));
+            tg.create_task(test::code(worker, std::ref(log), "b", 10s, 2));
             RETURN;  // the body is done; the cancel arrives while the group waits
         }));
         log.push_back("not reached");
@@ -191,14 +192,16 @@ COROLLA_BACKEND_TEST(task_group_failures_with_an_outside_cancel_report_then_stay
     auto t = test::spawn(loop, [&]() -> TASK(void) {
         try {
             CALL(corolla::with_task_group([&](task_group& tg) -> TASK(void) {
-                tg.create_task([](strings& l) -> TASK(void) {
-                    try {
-                        AWAIT(corolla::sleep(10s));
-                    } catch (const corolla::cancelled_error&) {
-                        l.push_back("child fails while cancelled");
-                        throw std::runtime_error("cleanup failed");
-                    }
-                }(log));
+                tg.create_task(test::code(
+                    [](strings& l) -> TASK(void) {
+                        try {
+                            AWAIT(corolla::sleep(10s));
+                        } catch (const corolla::cancelled_error&) {
+                            l.push_back("child fails while cancelled");
+                            throw std::runtime_error("cleanup failed");
+                        }
+                    },
+                    std::ref(log)));
                 AWAIT(corolla::sleep(10s));
             }));
         } catch (const corolla::exception_group& g) {
@@ -224,14 +227,16 @@ COROLLA_BACKEND_TEST(task_group_create_task_after_exit_is_an_error_and_runs_noth
     // The protocol by hand, to keep hold of the group after its scope ended.
     auto u = test::spawn(loop, [&]() -> TASK(int) {
         task_group tg;
-        BOOST_CHECK_THROW(tg.create_task(worker(log, "early", 1s, 0)), corolla::invalid_state_error);
+        BOOST_CHECK_THROW(tg.create_task(test::code(worker, std::ref(log), "early", 1s, 0)),
+                          corolla::invalid_state_error);
         tg.enter();
-        tg.create_task(worker(log, "member", 1s, 1));
+        tg.create_task(test::code(worker, std::ref(log), "member", 1s, 1));
         tg.begin_exit(nullptr);
         while (tg.size() > 0)
             AWAIT(tg.children_done());
         tg.end_exit();
-        BOOST_CHECK_THROW(tg.create_task(worker(log, "late", 1s, 0)), corolla::invalid_state_error);
+        BOOST_CHECK_THROW(tg.create_task(test::code(worker, std::ref(log), "late", 1s, 0)),
+                          corolla::invalid_state_error);
         AWAIT(corolla::sleep(2s));
         RETURN 0;
     });
@@ -246,12 +251,12 @@ COROLLA_BACKEND_TEST(task_group_create_task_while_shutting_down_is_refused) {
     auto t = test::spawn(loop, [&]() -> TASK(void) {
         try {
             CALL(corolla::with_task_group([&](task_group& tg) -> TASK(void) {
-                tg.create_task(failer(log, "bad", 1s));
+                tg.create_task(test::code(failer, std::ref(log), "bad", 1s));
                 try {
                     AWAIT(corolla::sleep(5s));
                 } catch (const corolla::cancelled_error&) {
                     try {
-                        tg.create_task(worker(log, "refused", 1s, 0));
+                        tg.create_task(test::code(worker, std::ref(log), "refused", 1s, 0));
                     } catch (const corolla::invalid_state_error&) {
                         log.push_back("refused");
                     }
@@ -274,10 +279,10 @@ COROLLA_BACKEND_TEST(nested_task_groups_inner_failure_reaches_the_outer_group) {
     auto t = test::spawn(loop, [&]() -> TASK(void) {
         try {
             CALL(corolla::with_task_group([&](task_group& outer) -> TASK(void) {
-                outer.create_task(worker(log, "outer child", 10s, 1));
+                outer.create_task(test::code(worker, std::ref(log), "outer child", 10s, 1));
                 CALL(corolla::with_task_group([&](task_group& inner) -> TASK(void) {
-                    inner.create_task(worker(log, "inner child", 10s, 2));
-                    inner.create_task(failer(log, "inner bad", 1s));
+                    inner.create_task(test::code(worker, std::ref(log), "inner child", 10s, 2));
+                    inner.create_task(test::code(failer, std::ref(log), "inner bad", 1s));
                     RETURN;
                 }));
             }));
@@ -308,10 +313,10 @@ COROLLA_BACKEND_TEST(nested_task_groups_outer_failure_cancels_the_inner_scope) {
     auto t = test::spawn(loop, [&]() -> TASK(void) {
         try {
             CALL(corolla::with_task_group([&](task_group& outer) -> TASK(void) {
-                outer.create_task(failer(log, "outer bad", 1s));
+                outer.create_task(test::code(failer, std::ref(log), "outer bad", 1s));
                 try {
                     CALL(corolla::with_task_group([&](task_group& inner) -> TASK(void) {
-                        inner.create_task(worker(log, "inner child", 10s, 2));
+                        inner.create_task(test::code(worker, std::ref(log), "inner child", 10s, 2));
                         AWAIT(corolla::sleep(10s));
                     }));
                 } catch (const corolla::cancelled_error&) {

@@ -3,6 +3,7 @@
 option(COROLLA_BUILD_TESTS "Build the Boost.Test suites" ${PROJECT_IS_TOP_LEVEL})
 option(COROLLA_BUILD_PERF "Build the Google Benchmark suites and peer programs" OFF)
 option(COROLLA_BUILD_EXAMPLES "Build the example programs" ${PROJECT_IS_TOP_LEVEL})
+option(COROLLA_WITH_FIBERS "Build the fiber adapter (needs Boost.Context; skipped with a message when absent)" ON)
 option(COROLLA_INSTALL "Generate install rules and the CMake package" ON)
 set(COROLLA_SANITIZE "" CACHE STRING "Sanitizers: empty, 'address;undefined' or 'thread'")
 set(COROLLA_BACKENDS "auto" CACHE STRING "Backends to compile: 'auto' (all this host can build) or a list such as 'epoll;poll'")

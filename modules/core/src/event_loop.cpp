@@ -108,6 +108,7 @@ public:
         debug_ = opts.debug;
         slow_ = opts.slow_callback_duration;
         pool_size_ = opts.thread_pool_size;
+        fiber_stack_size_ = opts.fiber_stack_size;
         events_.resize(256);
         signal_target_.sel.store(selector_.get(), std::memory_order_release);
     }
@@ -584,6 +585,7 @@ public:
     bool running() const noexcept { return running_; }
     bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
     std::size_t pool_size_ = 0;
+    std::size_t fiber_stack_size_ = 0;
 
 private:
     std::unordered_set<future_base*> jobs_;  ///< run_in_executor jobs in flight
@@ -722,6 +724,7 @@ void event_loop::log(log_level level, std::string_view message) noexcept {
 
 void event_loop::set_debug(bool on) noexcept { impl_->debug_ = on; }
 bool event_loop::get_debug() const noexcept { return impl_->debug_; }
+std::size_t event_loop::fiber_stack_size() const noexcept { return impl_->fiber_stack_size_; }
 void event_loop::set_slow_callback_duration(duration d) noexcept { impl_->slow_ = d; }
 duration event_loop::slow_callback_duration() const noexcept { return impl_->slow_; }
 std::string_view event_loop::backend_name() const noexcept { return impl_->backend(); }

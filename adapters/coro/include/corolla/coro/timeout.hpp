@@ -49,6 +49,13 @@ coro<T> run_scoped(Scope& scope, coro<T> body) {
     }
 }
 
+/// A body the coroutine timeout accepts: a coro<T>, or a callable returning one (with or
+/// without the scope). Fiber bodies (plain callables) are corolla/fiber/timeout.hpp's.
+template <class B>
+concept coro_timeout_body = is_coro<B>::value ||(std::invocable<B&>&& is_coro<std::invoke_result_t<B&>>::value) ||
+                            (std::invocable<B&, timeout_scope&> &&
+                             is_coro<std::invoke_result_t<B&, timeout_scope&>>::value);
+
 inline event_loop& running_loop_for(const char* what) {
     event_loop* loop = event_loop::running();
     if (!loop) throw invalid_state_error(std::string(what) + ": no running event loop");
@@ -85,14 +92,14 @@ requires std::invocable<F&> && detail::is_coro<std::invoke_result_t<F&>>::value 
 }
 
 /// Runs `body` with a deadline `delay` from now on the running loop.
-template <class Body, class Rep, class Period>
+template <detail::coro_timeout_body Body, class Rep, class Period>
 auto timeout(std::chrono::duration<Rep, Period> delay, Body body) {
     return timeout_at(std::optional<time_point>(detail::running_loop_for("timeout").deadline_after(delay)),
                       std::move(body));
 }
 
 /// timeout with no deadline (asyncio.timeout(None)); the scope can be rescheduled later.
-template <class Body>
+template <detail::coro_timeout_body Body>
 auto timeout(std::nullopt_t, Body body) {
     return timeout_at(std::nullopt, std::move(body));
 }

@@ -208,6 +208,8 @@ public:
 
     void set_debug(bool on) noexcept;
     bool get_debug() const noexcept;
+    /// loop_options::fiber_stack_size (0: the fiber adapter's default).
+    std::size_t fiber_stack_size() const noexcept;
     void set_slow_callback_duration(duration d) noexcept;
     duration slow_callback_duration() const noexcept;
 
