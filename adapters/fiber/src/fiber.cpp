@@ -10,6 +10,7 @@ fiber_context& require_fiber(const char* what) {
     if (!fc)
         throw invalid_state_error(
             std::string(what) + " outside of a fiber: run the code with spawn_fiber() (in a coroutine, use co_await)");
+    if (fc->unwinding()) throw fiber_unwind{};  // its task is gone; keep unwinding
     if (current_task_core() != &fc->owner())
         throw invalid_state_error(std::string(what) + ": the fiber is not running as its task");
     return *fc;

@@ -11,7 +11,9 @@
 #include <sanitizer/asan_interface.h>
 #endif
 
-namespace corolla::detail {
+namespace corolla {
+
+namespace detail {
 namespace {
 
 #if !defined(NDEBUG) || defined(COROLLA_ASAN) || defined(COROLLA_TSAN)
@@ -29,9 +31,13 @@ std::size_t page_size() noexcept {
     return p;
 }
 
-void unmap(const fiber_stack& s) noexcept { ::munmap(s.base, s.mapped); }
-
 thread_local bool pool_gone = false;
+thread_local fiber_stack_usage usage{};
+
+void unmap(const fiber_stack& s) noexcept {
+    ::munmap(s.base, s.mapped);
+    --usage.mapped;
+}
 
 class stack_pool {
 public:
@@ -46,6 +52,7 @@ public:
                 out = *it;
                 free_.erase(std::next(it).base());
                 held_ -= out.mapped;
+                --usage.pooled;
                 return true;
             }
         return false;
@@ -58,6 +65,7 @@ public:
         try {
             free_.push_back(s);
             held_ += s.mapped;
+            ++usage.pooled;
         } catch (...) {
             unmap(s);
         }
@@ -81,7 +89,10 @@ fiber_stack allocate_fiber_stack(std::size_t usable) {
     const std::size_t page = page_size();
     usable = std::max<std::size_t>((usable + page - 1) / page * page, 4 * page);
     fiber_stack s;
-    if (!pool_gone && pool().take(usable, s)) return s;
+    if (!pool_gone && pool().take(usable, s)) {
+        ++usage.in_use;
+        return s;
+    }
     const std::size_t guard = guarded ? page : 0;
     int flags = MAP_PRIVATE | MAP_ANONYMOUS;
 #if defined(MAP_NORESERVE)
@@ -100,10 +111,19 @@ fiber_stack allocate_fiber_stack(std::size_t usable) {
     s.mapped = usable + guard;
     s.usable_lo = static_cast<char*>(p) + guard;
     s.usable = usable;
+    ++usage.in_use;
+    ++usage.mapped;
     return s;
 }
 
+}  // namespace detail
+
+fiber_stack_usage fiber_stacks() noexcept { return detail::usage; }
+
+namespace detail {
+
 void release_fiber_stack(const fiber_stack& s) noexcept {
+    --usage.in_use;
 #if defined(COROLLA_ASAN)
     // Frames left by an unwound fiber may leave poisoned bytes behind; the next fiber
     // starts on a clean stack.
@@ -115,4 +135,5 @@ void release_fiber_stack(const fiber_stack& s) noexcept {
         pool().give(s);
 }
 
-}  // namespace corolla::detail
+}  // namespace detail
+}  // namespace corolla

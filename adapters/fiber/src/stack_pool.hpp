@@ -3,6 +3,8 @@
 
 #include <cstddef>
 
+#include <corolla/fiber/detail/fiber_context.hpp>
+
 namespace corolla::detail {
 
 struct fiber_stack {

@@ -7,6 +7,19 @@
 #include <string>
 #include <typeinfo>
 
+namespace corolla {
+
+/// Fiber stacks of the calling thread: in use by fibers, kept in the pool for reuse, and
+/// mapped from the system in all (in use + pooled).
+struct fiber_stack_usage {
+    std::size_t in_use = 0;
+    std::size_t pooled = 0;
+    std::size_t mapped = 0;
+};
+fiber_stack_usage fiber_stacks() noexcept;
+
+}  // namespace corolla
+
 namespace corolla::detail {
 
 class task_core;
