@@ -1,8 +1,9 @@
 // Error types thrown by corolla. Every misuse of the API raises one of these, each naming
-// what was wrong; OS failures surface as std::system_error. `cancelled_error` is special:
-// like asyncio's CancelledError (a BaseException since Python 3.8) it deliberately does
-// NOT derive from std::exception, so a `catch (const std::exception&)` meant for ordinary
-// failures cannot swallow a cancellation by accident.
+// what was wrong; OS failures surface as std::system_error. `cancelled_error` (and
+// `generator_exit`) are special: like asyncio's CancelledError (a BaseException since
+// Python 3.8) they deliberately do NOT derive from std::exception, so a
+// `catch (const std::exception&)` meant for ordinary failures cannot swallow a
+// cancellation (or a generator's close) by accident.
 #pragma once
 
 #include <exception>
@@ -118,6 +119,15 @@ public:
 
 private:
     std::string message_;
+};
+
+/// Thrown into a suspended generator at its yield point by close() / aclose()
+/// (Python's GeneratorExit). Catch it to clean up, then return or let it propagate; a
+/// generator that yields again instead is refused with invalid_state_error. Like
+/// cancelled_error, and for the same reason, it is not a std::exception.
+class generator_exit {
+public:
+    const char* what() const noexcept { return "generator_exit"; }
 };
 
 namespace detail {
