@@ -222,6 +222,31 @@ COROLLA_BACKEND_TEST(an_abandoned_generator_runs_its_destructors_and_never_resum
     BOOST_TEST(log == (log_t{"item first", "body guard destroyed", "consumer goes on"}));
 }
 
+COROLLA_BACKEND_TEST(a_generator_dropped_right_after_an_item_it_yielded_from_a_later_step) {
+    // The item comes after the body awaited, so the body hands it over by resuming the
+    // consumer from the task's step; the consumer then drops the generator at once.
+    loop_fixture fx(backend);
+    auto& loop = fx.loop();
+    log_t log;
+    auto consumer = test::spawn(loop, [&]() -> TASK(int) {
+        int first = 0;
+        {
+            auto gen = [](log_t& l) -> ASYNC_GEN(int) {
+                guard g(&l, "body guard");
+                AWAIT(corolla::sleep(1s));
+                YIELD(1);
+                AWAIT(corolla::sleep(1s));
+                l.push_back("not reached");
+            }(log);
+            first = *AWAIT(gen.next());
+        }
+        AWAIT(corolla::sleep(5s));
+        RETURN first;
+    });
+    BOOST_TEST(loop.run_until_complete(consumer) == 1);
+    BOOST_TEST(log == (log_t{"body guard destroyed"}));
+}
+
 COROLLA_BACKEND_TEST(aclose_throws_generator_exit_in_and_waits_for_async_cleanup) {
     loop_fixture fx(backend);
     auto& loop = fx.loop();

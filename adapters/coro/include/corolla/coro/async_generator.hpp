@@ -14,7 +14,7 @@
 #include <utility>
 
 #include <corolla/core/errors.hpp>
-#include <corolla/coro/coro.hpp>
+#include <corolla/core/detail/small_pool.hpp>
 #include <corolla/coro/generator.hpp>
 
 namespace corolla {
@@ -25,7 +25,7 @@ class async_generator;
 namespace detail {
 
 template <class T>
-class async_gen_promise : public coro_frame_alloc {
+class async_gen_promise : public pooled {
 public:
     async_generator<T> get_return_object() noexcept;
     std::suspend_always initial_suspend() noexcept { return {}; }

@@ -17,7 +17,7 @@
 #include <utility>
 
 #include <corolla/core/errors.hpp>
-#include <corolla/coro/coro.hpp>
+#include <corolla/core/detail/small_pool.hpp>
 
 namespace corolla {
 
@@ -77,7 +77,7 @@ class gen_delegate_awaiter;
 /// by parent_ / child_; only its outermost node (the one next() was called on) knows
 /// the innermost one (leaf_), which is where every resume goes.
 template <class Yield, class Send>
-class gen_node : public coro_frame_alloc, public gen_send_slot<Send> {
+class gen_node : public pooled, public gen_send_slot<Send> {
 public:
     using send_result = std::conditional_t<std::is_void_v<Send>, void, std::optional<Send>>;
 
