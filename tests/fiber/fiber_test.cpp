@@ -12,6 +12,7 @@
 #include <corolla/core/combinators.hpp>
 #include <corolla/core/sleep.hpp>
 #include <corolla/core/task_group.hpp>
+#include <corolla/coro/async_generator.hpp>
 #include <corolla/coro/await.hpp>
 #include <corolla/coro/create_task.hpp>
 #include <corolla/coro/with_task_group.hpp>
@@ -440,6 +441,39 @@ COROLLA_BACKEND_TEST(a_task_group_holds_coroutine_and_fiber_tasks_together) {
     });
     BOOST_TEST(loop.run_until_complete(f) == 1);
     BOOST_TEST(log == (strings{"fiber child cancelled", "fiber child done"}));
+}
+
+COROLLA_BACKEND_TEST(a_fiber_consumes_an_async_generator_and_cancellation_reaches_its_body) {
+    loop_fixture fx(backend);
+    auto& loop = fx.loop();
+    strings log;
+    auto ticks = [&log](int n) -> corolla::async_generator<int> {
+        try {
+            for (int i = 0; i < n; ++i) {
+                co_await corolla::sleep(1s);
+                co_yield i;
+            }
+        } catch (const corolla::cancelled_error&) {
+            log.push_back("body cancelled");
+            throw;
+        }
+    };
+    auto sum = corolla::spawn_fiber(loop, [&] {
+        auto g = ticks(4);
+        int s = 0;
+        while (auto v = corolla::await(g.next()))
+            s += *v;
+        return s;
+    });
+    BOOST_TEST(loop.run_until_complete(sum) == 6);
+    auto stuck = corolla::spawn_fiber(loop, [&] {
+        auto g = ticks(100);
+        while (auto v = corolla::await(g.next()))
+            log.push_back("item " + std::to_string(*v));
+    });
+    loop.call_later(2500ms, [&] { stuck.cancel(); });
+    BOOST_CHECK_THROW(loop.run_until_complete(stuck), corolla::cancelled_error);
+    BOOST_TEST(log == (strings{"item 0", "item 1", "body cancelled"}));
 }
 
 COROLLA_BACKEND_TEST(spawning_on_a_closed_loop_is_refused) {

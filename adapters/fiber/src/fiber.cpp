@@ -11,7 +11,11 @@ fiber_context& require_fiber(const char* what) {
         throw invalid_state_error(
             std::string(what) + " outside of a fiber: run the code with spawn_fiber() (in a coroutine, use co_await)");
     if (fc->unwinding()) throw fiber_unwind{};  // its task is gone; keep unwinding
-    if (current_task_core() != &fc->owner())
+    if (!fc->owner())
+        throw invalid_state_error(std::string(what) +
+                                  " inside a stackful generator: it runs outside any task; await in the code that "
+                                  "drives the generator");
+    if (current_task_core() != fc->owner())
         throw invalid_state_error(std::string(what) + ": the fiber is not running as its task");
     return *fc;
 }
@@ -35,7 +39,7 @@ namespace this_fiber {
 
 void yield() {
     detail::fiber_context& fc = detail::require_fiber("this_fiber::yield");
-    fc.owner().suspend_yield();
+    fc.owner()->suspend_yield();
     fc.suspend();
     detail::rethrow_injected();
 }

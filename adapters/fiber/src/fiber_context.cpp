@@ -77,8 +77,8 @@ struct fiber_context::entry_thunk {
     }
 };
 
-fiber_context::fiber_context(task_core& owner, std::size_t stack_size, entry_fn entry, void* arg) noexcept
-    : owner_(&owner), entry_(entry), arg_(arg), stack_size_(stack_size ? stack_size : default_fiber_stack_size()) {}
+fiber_context::fiber_context(task_core* owner, std::size_t stack_size, entry_fn entry, void* arg) noexcept
+    : owner_(owner), entry_(entry), arg_(arg), stack_size_(stack_size ? stack_size : default_fiber_stack_size()) {}
 
 fiber_context::~fiber_context() { unwind(); }
 

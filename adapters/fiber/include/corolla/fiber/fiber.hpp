@@ -71,7 +71,7 @@ public:
     fiber_task(event_loop& loop, std::string name, std::size_t stack_size, Call call)
         : task_state<T>(loop, std::move(name)),
           call_(std::move(call)),
-          ctx_(*this, stack_size ? stack_size : loop.fiber_stack_size(), &fiber_task::entry, this) {}
+          ctx_(this, stack_size ? stack_size : loop.fiber_stack_size(), &fiber_task::entry, this) {}
     ~fiber_task() override { fiber_task::destroy_code(); }
 
 protected:
@@ -119,7 +119,7 @@ template <class T>
 T await_future(const future<T>& f) {
     if (!f.done()) {
         fiber_context& fc = require_fiber("corolla::await");
-        fc.owner().suspend_on(*f.state());
+        fc.owner()->suspend_on(*f.state());
         fc.suspend();
     }
     rethrow_injected();
@@ -203,7 +203,7 @@ T await(coro<T> c) {
         ~frame_guard() { h.destroy(); }
     } guard{h};
     detail::fiber_context& fc = detail::require_fiber("corolla::await of a coro");
-    detail::task_core& t = fc.owner();
+    detail::task_core& t = *fc.owner();
     std::coroutine_handle<> next = h;
     for (;;) {
         t.resume_point = nullptr;
@@ -217,6 +217,28 @@ T await(coro<T> c) {
         next = std::coroutine_handle<>::from_address(leaf);
     }
     return h.promise().take();
+}
+
+namespace detail {
+/// A coroutine awaiter object (await_ready / await_suspend / await_resume).
+template <class A>
+concept awaiter_object = requires(A& a, std::coroutine_handle<> h) {
+    { a.await_ready() } -> std::convertible_to<bool>;
+    a.await_suspend(h);
+    a.await_resume();
+};
+template <class A>
+coro<decltype(std::declval<A&>().await_resume())> await_in_coro(A a) {
+    co_return co_await a;
+}
+}  // namespace detail
+
+/// Any other awaiter a coroutine can co_await (an async generator's next(), ...): it is
+/// awaited through a coroutine run inside this fiber.
+template <class A>
+requires detail::awaiter_object<std::remove_cvref_t<A>>
+decltype(auto) await(A&& a) {
+    return corolla::await(detail::await_in_coro(std::remove_cvref_t<A>(std::forward<A>(a))));
 }
 
 namespace this_fiber {

@@ -46,8 +46,9 @@ public:
     using entry_fn = void (*)(void* arg) noexcept;
 
     /// A fiber that will run entry(arg) on a stack of `stack_size` bytes (rounded up to
-    /// pages). Nothing is allocated until the first resume().
-    fiber_context(task_core& owner, std::size_t stack_size, entry_fn entry, void* arg) noexcept;
+    /// pages; 0: the default). `owner` is the task the fiber drives, or null for a fiber
+    /// that is not a task (a stackful generator). Nothing is allocated until resume().
+    fiber_context(task_core* owner, std::size_t stack_size, entry_fn entry, void* arg) noexcept;
     ~fiber_context();
     fiber_context(const fiber_context&) = delete;
     fiber_context& operator=(const fiber_context&) = delete;
@@ -65,7 +66,8 @@ public:
     bool started() const noexcept { return started_; }
     bool finished() const noexcept { return finished_; }
     bool unwinding() const noexcept { return unwinding_; }
-    task_core& owner() const noexcept { return *owner_; }
+    /// The task this fiber drives, or null.
+    task_core* owner() const noexcept { return owner_; }
     std::size_t stack_size() const noexcept { return stack_size_; }
 
     /// The fiber running on this thread, or null on a thread's own stack.
