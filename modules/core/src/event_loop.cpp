@@ -320,8 +320,9 @@ public:
         purge_timers();
 
         duration timeout{-1};
-        const bool busy = nowait || !ready_.empty() || stopping_ || ts_pending_.load(std::memory_order_acquire) ||
-                          signal_target_.any_pending.load(std::memory_order_acquire);
+        const bool work_queued = !ready_.empty() || stopping_ || ts_pending_.load(std::memory_order_acquire) ||
+                                 signal_target_.any_pending.load(std::memory_order_acquire);
+        const bool busy = nowait || work_queued;
         const bool has_deadline = !timers_.empty() && timers_.front().when != time_point::max();
         if (busy) {
             timeout = duration::zero();
@@ -330,7 +331,12 @@ public:
         }
 
         std::size_t n;
-        if (has_deadline && timeout != duration::zero() && virtual_time_) {
+        if (work_queued && selector_->size() == 0) {
+            // Work is queued and no fd is registered that could be ready: the poll would be
+            // a syscall that cannot report anything. Pending wakes and signals are flags,
+            // read below; a wake left in the wake fd only makes a later wait return early.
+            n = 0;
+        } else if (has_deadline && timeout != duration::zero() && virtual_time_) {
             n = selector_->select(duration::zero(), events_);
             if (n == 0 && !ts_pending_.load(std::memory_order_acquire) &&
                 !signal_target_.any_pending.load(std::memory_order_acquire))

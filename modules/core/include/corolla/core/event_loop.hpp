@@ -62,7 +62,9 @@ class task_core;
 ///  2. The selector is polled. It waits until the earliest timer is due, or forever if
 ///     there is none; it does not wait at all when callbacks are ready or stop() was
 ///     called. With a virtual clock it never waits for a timer: it polls, then jumps
-///     the clock to the earliest deadline.
+///     the clock to the earliest deadline. When work is already queued (callbacks,
+///     stop(), a call_soon_threadsafe or a signal) and no fd is registered, the poll is
+///     skipped: it could report nothing, and wakes and signals are seen without it.
 ///  3. Callbacks of ready fds, pending signals and call_soon_threadsafe are queued.
 ///  4. Every timer whose deadline is <= time() is queued, in (deadline, insertion)
 ///     order. A timer never fires before its deadline.
