@@ -35,6 +35,22 @@ live_loops& the_live_loops() {
     return l;
 }
 
+// A ready-queue entry: a handle, or (low bit set) a task whose next step is due. Each
+// entry owns one reference to what it points at (a task: to its future).
+class ready_entry {
+public:
+    ready_entry() noexcept = default;
+    explicit ready_entry(handle_base* h) noexcept : v_(reinterpret_cast<std::uintptr_t>(h)) {}
+    explicit ready_entry(task_core* t) noexcept : v_(reinterpret_cast<std::uintptr_t>(t) | 1u) {}
+    handle_base* handle() const noexcept { return v_ & 1u ? nullptr : reinterpret_cast<handle_base*>(v_); }
+    task_core* task() const noexcept {
+        return v_ & 1u ? reinterpret_cast<task_core*>(v_ & ~std::uintptr_t{1}) : nullptr;
+    }
+
+private:
+    std::uintptr_t v_ = 0;
+};
+
 struct timer_entry {
     time_point when;
     std::uint64_t seq;
@@ -138,7 +154,18 @@ public:
         check_open();
         check_thread();
         h->add_ref();
-        ready_.push(h.get());
+        ready_.push(ready_entry(h.get()));
+    }
+
+    void schedule_task_step(task_core* t) {
+        try {
+            check_open();
+            check_thread();
+            ready_.push(ready_entry(t));
+        } catch (...) {
+            t->as_future().release();
+            throw;
+        }
     }
 
     void schedule_threadsafe(handle_base* owned) {
@@ -356,32 +383,38 @@ public:
                 --cancelled_timers_;
                 h->release();
             } else {
-                ready_.push(h);  // the heap's reference moves to the queue
+                ready_.push(ready_entry(h));  // the heap's reference moves to the queue
             }
         }
 
         const std::size_t todo = ready_.size();
         for (std::size_t i = 0; i < todo; ++i) {
-            handle_ptr h = handle_ptr::adopt(ready_.pop());
-            run_handle(*h);
+            const ready_entry e = ready_.pop();
+            if (task_core* t = e.task()) {
+                intrusive_ptr<future_base> keep = intrusive_ptr<future_base>::adopt(&t->as_future());
+                run_callback(task_core::step_location(), [t] { t->run_step(); });
+            } else {
+                handle_ptr h = handle_ptr::adopt(e.handle());
+                if (!h->cancelled()) run_callback(h->where_, [&h] { h->run(); });
+            }
         }
     }
 
-    void run_handle(handle_base& h) {
-        if (h.cancelled()) return;
+    template <class F>
+    void run_callback(const std::source_location& where, F&& run) {
         const time_point t0 = debug_ ? clock_->now() : time_point{};
         try {
-            h.run();
+            run();
         } catch (...) {
             self_.call_exception_handler(
-                exception_context{"Exception in " + describe(h.where_), std::current_exception(), h.where_});
+                exception_context{"Exception in " + describe(where), std::current_exception(), where});
         }
         if (debug_) {
             const duration took = clock_->now() - t0;
             if (took >= slow_) {
                 char secs[32];
                 std::snprintf(secs, sizeof secs, "%.3f", std::chrono::duration<double>(took).count());
-                self_.log(log_level::warning, "Executing " + describe(h.where_) + " took " + secs + " seconds");
+                self_.log(log_level::warning, "Executing " + describe(where) + " took " + secs + " seconds");
             }
         }
     }
@@ -416,9 +449,13 @@ public:
         // captured even when something else still holds the handle (a sleep future
         // holding its own timer, say), so no reference cycle outlives the loop.
         while (!ready_.empty()) {
-            handle_base* h = ready_.pop();
-            h->cancel();
-            h->release();
+            const ready_entry e = ready_.pop();
+            if (task_core* t = e.task()) {
+                t->as_future().release();
+            } else {
+                e.handle()->cancel();
+                e.handle()->release();
+            }
         }
         while (!timers_.empty()) {
             handle_base* h = pop_timer();
@@ -468,7 +505,7 @@ public:
     loop_stats stats() const noexcept {
         loop_stats s;
         for (std::size_t i = 0; i < ready_.size(); ++i)
-            if (!ready_.at(i)->cancelled()) ++s.ready;
+            if (ready_.at(i).task() || !ready_.at(i).handle()->cancelled()) ++s.ready;
         s.timers = timers_.size() - cancelled_timers_;
         s.timer_heap = timers_.size();
         s.readers = readers_;
@@ -514,11 +551,11 @@ private:
             fd_slot& s = fds_[fd];
             if ((ev.events & readable) && s.reader && !s.reader->cancelled()) {
                 s.reader->add_ref();
-                ready_.push(s.reader);
+                ready_.push(ready_entry(s.reader));
             }
             if ((ev.events & writable) && s.writer && !s.writer->cancelled()) {
                 s.writer->add_ref();
-                ready_.push(s.writer);
+                ready_.push(ready_entry(s.writer));
             }
         }
     }
@@ -532,7 +569,7 @@ private:
             batch.swap(ts_queue_);
         }
         for (handle_base* h : batch)
-            ready_.push(h);
+            ready_.push(ready_entry(h));
     }
 
     void take_signals() {
@@ -542,7 +579,7 @@ private:
         for (std::size_t sig = 1; sig < signals_.size(); ++sig) {
             if (signals_[sig] && take_signal(static_cast<int>(sig))) {
                 signals_[sig]->add_ref();
-                ready_.push(signals_[sig]);
+                ready_.push(ready_entry(signals_[sig]));
             }
         }
     }
@@ -553,7 +590,7 @@ private:
     bool virtual_time_ = false;  // cached: the clock's kind never changes
     std::string backend_;
 
-    ring<handle_base*> ready_;
+    ring<ready_entry> ready_;
     std::vector<timer_entry> timers_;
     std::size_t cancelled_timers_ = 0;
     std::uint64_t timer_seq_ = 0;
@@ -645,6 +682,7 @@ void event_loop::schedule_at(const detail::intrusive_ptr<detail::handle_base>& h
     impl_->schedule_at(h, when);
 }
 void event_loop::on_timer_cancelled() noexcept { impl_->on_timer_cancelled(); }
+void event_loop::schedule_task_step(detail::task_core* t) { impl_->schedule_task_step(t); }
 void event_loop::track_task(detail::task_core* t) noexcept { impl_->track_task(t); }
 void event_loop::untrack_task(detail::task_core* t) noexcept { impl_->untrack_task(t); }
 std::vector<detail::task_core*> event_loop::live_tasks() const { return impl_->live_tasks(); }

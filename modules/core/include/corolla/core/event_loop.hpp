@@ -221,6 +221,9 @@ public:
 
     /// Internal: called by a timer handle when it is cancelled while in the heap.
     void on_timer_cancelled() noexcept;
+    /// Internal: queues one step of `t`, adopting a reference to the task that the caller
+    /// holds (released if this throws). No allocation: the queue entry is the task.
+    void schedule_task_step(detail::task_core* t);
     /// Internal: the loop's list of live tasks (it holds a strong reference to each).
     void track_task(detail::task_core* t) noexcept;
     void untrack_task(detail::task_core* t) noexcept;

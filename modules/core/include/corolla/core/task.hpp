@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <exception>
+#include <memory>
+#include <source_location>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,8 +30,9 @@ public:
     task_core& operator=(const task_core&) = delete;
 
     future_base& as_future() noexcept { return self_; }
-    const std::string& name() const noexcept { return name_; }
-    void set_name(std::string n) { name_ = std::move(n); }
+    /// The name; a default "Task-N" is formatted on first use.
+    const std::string& name() const;
+    void set_name(std::string n);
     task_status status() const noexcept;
     std::uint32_t cancelling() const noexcept { return cancel_requests_; }
     std::uint32_t uncancel() noexcept;
@@ -49,6 +52,13 @@ public:
     std::exception_ptr take_injected() noexcept { return std::exchange(injected_, nullptr); }
     /// Opaque resume point a driver may keep (a coroutine handle address).
     void* resume_point = nullptr;
+
+    // --- for the loop ------------------------------------------------------------------
+    /// Runs one queued step (the loop calls this for an entry queued by
+    /// event_loop::schedule_task_step).
+    void run_step() { step(); }
+    /// Where a task's steps count as scheduled, for error and slow-callback reports.
+    static std::source_location step_location() noexcept;
 
     // intrusive list of the loop's live tasks
     task_core* prev_task = nullptr;
@@ -70,10 +80,14 @@ protected:
     void schedule_step();
     void finished() noexcept;
 
+    const std::string& cancel_message() const noexcept;
+
     future_base& self_;
-    std::string name_;
-    std::string cancel_message_;
+    std::uint64_t name_number_ = 0;                ///< for the default name "Task-N"
+    mutable std::unique_ptr<std::string> name_;    ///< set, or the default once formatted
+    std::unique_ptr<std::string> cancel_message_;  ///< allocated only for a non-empty message
     intrusive_ptr<future_base> waiter_;
+    done_callback_node wait_node_;  ///< linked into waiter_'s callbacks while suspended
     std::exception_ptr injected_;
     std::uint32_t cancel_requests_ = 0;
     bool must_cancel_ = false;
@@ -104,6 +118,8 @@ protected:
 };
 
 std::string next_task_name();
+/// The number N of the next default name "Task-N".
+std::uint64_t next_task_number() noexcept;
 
 }  // namespace detail
 
@@ -115,7 +131,7 @@ public:
     explicit task(detail::intrusive_ptr<detail::task_state<T>> s) noexcept
         : future<T>(detail::intrusive_ptr<detail::future_state<T>>(std::move(s))) {}
 
-    const std::string& get_name() const noexcept { return core().name(); }
+    const std::string& get_name() const { return core().name(); }
     void set_name(std::string name) const { core().set_name(std::move(name)); }
     task_status task_state() const noexcept { return core().status(); }
     /// Number of pending cancellation requests (asyncio Task.cancelling()).
@@ -138,7 +154,7 @@ public:
     task_ref(const task<T>& t) noexcept : task_ref(t.state()->as_task()) {}  // NOLINT: any task converts
 
     explicit operator bool() const noexcept { return t_ != nullptr; }
-    const std::string& get_name() const noexcept { return t_->name(); }
+    const std::string& get_name() const { return t_->name(); }
     task_status task_state() const noexcept { return t_->status(); }
     bool done() const noexcept { return t_->as_future().done(); }
     bool cancelled() const noexcept { return t_->as_future().cancelled(); }
