@@ -68,23 +68,21 @@ detail::future_awaiter<T> operator co_await(const task<T>& t) {
 /// `co_await sleep(0s)` yields for exactly one loop iteration, like asyncio.sleep(0).
 inline auto operator co_await(const sleep_future& s) {
     struct awaiter {
-        sleep_future s;
-        detail::future_awaiter<void> inner{s};
-        bool await_ready() const noexcept { return !s.is_yield() && inner.await_ready(); }
+        future<void> f;
+        bool yield;
+        bool await_ready() const noexcept { return !yield && f.done(); }
         void await_suspend(std::coroutine_handle<> h) {
-            if (s.is_yield())
+            if (yield)
                 detail::yield_awaiter{}.await_suspend(h);
             else
-                inner.await_suspend(h);
+                detail::future_awaiter<void>{f}.await_suspend(h);
         }
         void await_resume() {
-            if (s.is_yield())
-                detail::rethrow_injected();
-            else
-                inner.await_resume();
+            detail::rethrow_injected();
+            if (!yield) f.result();
         }
     };
-    return awaiter{s};
+    return awaiter{s, s.is_yield()};
 }
 
 }  // namespace corolla

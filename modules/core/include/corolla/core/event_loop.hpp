@@ -221,6 +221,9 @@ public:
 
     /// Internal: called by a timer handle when it is cancelled while in the heap.
     void on_timer_cancelled() noexcept;
+    /// Internal: puts a handle its owner made (not a callback) in the timer heap, due at
+    /// `when`, as call_at does.
+    void schedule_timer(const detail::intrusive_ptr<detail::handle_base>& h, time_point when) { schedule_at(h, when); }
     /// Internal: queues one step of `t`, adopting a reference to the task that the caller
     /// holds (released if this throws). No allocation: the queue entry is the task.
     void schedule_task_step(detail::task_core* t);
