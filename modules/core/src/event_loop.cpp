@@ -53,13 +53,12 @@ private:
 
 struct timer_entry {
     time_point when;
-    std::uint64_t seq;
-    handle_base* h;  // owns one reference
+    handle_base* h;  // owns one reference; h->timer_seq_ breaks ties
 };
 // std::*_heap build max-heaps; "greater" turns them into the min-heap we need.
 struct timer_after {
     bool operator()(const timer_entry& a, const timer_entry& b) const noexcept {
-        return a.when != b.when ? a.when > b.when : a.seq > b.seq;
+        return a.when != b.when ? a.when > b.when : a.h->timer_seq_ > b.h->timer_seq_;
     }
 };
 
@@ -181,9 +180,10 @@ public:
         check_open();
         check_thread();
         h->when_ = when;
+        h->timer_seq_ = timer_seq_++;
         h->timer_loop_ = &self_;
         h->add_ref();
-        timers_.push_back(timer_entry{when, timer_seq_++, h.get()});
+        timers_.push_back(timer_entry{when, h.get()});
         std::push_heap(timers_.begin(), timers_.end(), timer_after{});
     }
 

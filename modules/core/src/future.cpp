@@ -23,10 +23,13 @@ future_base::~future_base() {
                                                  exception_,
                                                  {}});
     }
-    for (done_callback_node* n = callbacks_head_; n;) {
-        done_callback_node* next = n->next;
-        drop_node(n);
-        n = next;
+    if (callbacks_tail_) {
+        done_callback_node* n = std::exchange(callbacks_tail_->next, nullptr);
+        while (n) {
+            done_callback_node* next = n->next;
+            drop_node(n);
+            n = next;
+        }
     }
 }
 
@@ -81,54 +84,65 @@ callback_id future_base::add_done_callback(unique_function<void(future_base&)> f
     return node->id;
 }
 
-void future_base::add_waiting_task(task_core& t, done_callback_node& node) {
+void future_base::add_waiting_task(task_core& t) {
     t.as_future().add_ref();  // held by the link, then by the queued step
     if (done()) {
         loop_->schedule_task_step(&t);
         return;
     }
+    done_callback_node& node = t;
     node.id = 0;  // never matches remove_done_callback (ids start at 1)
-    node.task = &t;
+    node.is_task = true;
     link(&node);
 }
 
 void future_base::link(done_callback_node* node) noexcept {
-    node->next = nullptr;
-    if (callbacks_tail_)
+    if (callbacks_tail_) {
+        node->next = callbacks_tail_->next;
         callbacks_tail_->next = node;
-    else
-        callbacks_head_ = node;
+    } else {
+        node->next = node;
+    }
     callbacks_tail_ = node;
 }
 
 void future_base::drop_node(done_callback_node* node) noexcept {
-    if (node->task)
-        node->task->as_future().release();
+    if (node->is_task)
+        static_cast<task_core*>(node)->as_future().release();
     else
         delete static_cast<fn_callback_node*>(node);
 }
 
 std::size_t future_base::remove_done_callback(callback_id id) noexcept {
-    if (id == 0) return 0;
-    done_callback_node* prev = nullptr;
-    for (done_callback_node* n = callbacks_head_; n; prev = n, n = n->next) {
-        if (n->id != id) continue;
-        (prev ? prev->next : callbacks_head_) = n->next;
-        if (callbacks_tail_ == n) callbacks_tail_ = prev;
-        drop_node(n);
-        return 1;
-    }
+    if (id == 0 || !callbacks_tail_) return 0;
+    done_callback_node* prev = callbacks_tail_;
+    do {
+        done_callback_node* n = prev->next;
+        if (n->id == id) {
+            if (n == prev)
+                callbacks_tail_ = nullptr;  // it was the only one
+            else {
+                prev->next = n->next;
+                if (n == callbacks_tail_) callbacks_tail_ = prev;
+            }
+            drop_node(n);
+            return 1;
+        }
+        prev = n;
+    } while (prev != callbacks_tail_);
     return 0;
 }
 
 void future_base::finish(future_status s) {
     status_ = s;
-    done_callback_node* n = std::exchange(callbacks_head_, nullptr);
+    if (!callbacks_tail_) return;
+    done_callback_node* n = std::exchange(callbacks_tail_->next, nullptr);
     callbacks_tail_ = nullptr;
     try {
         while (n) {
             done_callback_node* next = n->next;
-            if (task_core* t = n->task) {
+            if (n->is_task) {
+                auto* t = static_cast<task_core*>(n);
                 n = next;
                 loop_->schedule_task_step(t);  // the link's reference moves to the queue
             } else {

@@ -37,9 +37,9 @@ std::source_location task_core::step_location() noexcept { return step_scheduled
 
 task_core::task_core(future_base& self, std::string name) : self_(self) {
     if (name.empty())
-        name_number_ = next_task_number();
+        name_ = static_cast<std::uintptr_t>(next_task_number() << 1) | 1u;
     else
-        name_ = std::make_unique<std::string>(std::move(name));
+        name_ = reinterpret_cast<std::uintptr_t>(new std::string(std::move(name)));
 }
 
 task_core::~task_core() {
@@ -47,18 +47,19 @@ task_core::~task_core() {
         report_if_alive(&self_.loop(),
                         exception_context{
                             "Task was destroyed but it is pending: <task pending name='" + name() + "'>", nullptr, {}});
+    if (!(name_ & 1u)) delete reinterpret_cast<std::string*>(name_);
 }
 
 const std::string& task_core::name() const {
-    if (!name_) name_ = std::make_unique<std::string>("Task-" + std::to_string(name_number_));
-    return *name_;
+    if (name_ & 1u) name_ = reinterpret_cast<std::uintptr_t>(new std::string("Task-" + std::to_string(name_ >> 1)));
+    return *reinterpret_cast<const std::string*>(name_);
 }
 
 void task_core::set_name(std::string n) {
-    if (name_)
-        *name_ = std::move(n);
+    if (name_ & 1u)
+        name_ = reinterpret_cast<std::uintptr_t>(new std::string(std::move(n)));
     else
-        name_ = std::make_unique<std::string>(std::move(n));
+        *reinterpret_cast<std::string*>(name_) = std::move(n);
 }
 
 const std::string& task_core::cancel_message() const noexcept {
@@ -132,7 +133,7 @@ void task_core::suspend_on(future_base& f) {
     if (&f == &self_) throw invalid_state_error("a task cannot await itself");
     if (&f.loop() != &self_.loop()) throw std::invalid_argument("awaited future belongs to another event loop");
     waiter_ = intrusive_ptr<future_base>(&f);
-    f.add_waiting_task(*this, wait_node_);
+    f.add_waiting_task(*this);
     if (must_cancel_ && f.cancel(cancel_message())) must_cancel_ = false;
 }
 

@@ -22,7 +22,7 @@ enum class task_status : std::uint8_t { pending, running, done, cancelled };
 namespace detail {
 
 /// The style-independent part of a task (asyncio's Task.__step / cancel machinery).
-class task_core {
+class task_core : public done_callback_node {  // the node: linked while awaiting a future
 public:
     task_core(future_base& self, std::string name);
     virtual ~task_core();
@@ -83,11 +83,11 @@ protected:
     const std::string& cancel_message() const noexcept;
 
     future_base& self_;
-    std::uint64_t name_number_ = 0;                ///< for the default name "Task-N"
-    mutable std::unique_ptr<std::string> name_;    ///< set, or the default once formatted
+    /// The name: an owned std::string*, or (low bit set) N << 1 of the default "Task-N",
+    /// formatted on first use.
+    mutable std::uintptr_t name_ = 0;
     std::unique_ptr<std::string> cancel_message_;  ///< allocated only for a non-empty message
     intrusive_ptr<future_base> waiter_;
-    done_callback_node wait_node_;  ///< linked into waiter_'s callbacks while suspended
     std::exception_ptr injected_;
     std::uint32_t cancel_requests_ = 0;
     bool must_cancel_ = false;
