@@ -392,29 +392,32 @@ public:
             const ready_entry e = ready_.pop();
             if (task_core* t = e.task()) {
                 intrusive_ptr<future_base> keep = intrusive_ptr<future_base>::adopt(&t->as_future());
-                run_callback(task_core::step_location(), [t] { t->run_step(); });
+                run_callback([t] { t->run_step(); }, [] { return task_core::step_location(); });
             } else {
                 handle_ptr h = handle_ptr::adopt(e.handle());
-                if (!h->cancelled()) run_callback(h->where_, [&h] { h->run(); });
+                if (!h->cancelled()) run_callback([&h] { h->run(); }, [&h] { return h->where_; });
             }
         }
     }
 
-    template <class F>
-    void run_callback(const std::source_location& where, F&& run) {
+    /// Runs one queued callback; `where()` (asked only for reports) says where it was
+    /// scheduled.
+    template <class Run, class Where>
+    void run_callback(Run&& run, Where&& where) {
         const time_point t0 = debug_ ? clock_->now() : time_point{};
         try {
             run();
         } catch (...) {
+            const std::source_location at = where();
             self_.call_exception_handler(
-                exception_context{"Exception in " + describe(where), std::current_exception(), where});
+                exception_context{"Exception in " + describe(at), std::current_exception(), at});
         }
         if (debug_) {
             const duration took = clock_->now() - t0;
             if (took >= slow_) {
                 char secs[32];
                 std::snprintf(secs, sizeof secs, "%.3f", std::chrono::duration<double>(took).count());
-                self_.log(log_level::warning, "Executing " + describe(where) + " took " + secs + " seconds");
+                self_.log(log_level::warning, "Executing " + describe(where()) + " took " + secs + " seconds");
             }
         }
     }
