@@ -37,9 +37,9 @@ std::source_location task_core::step_location() noexcept { return step_scheduled
 
 task_core::task_core(future_base& self, std::string name) : self_(self) {
     if (name.empty())
-        name_ = static_cast<std::uintptr_t>(next_task_number() << 1) | 1u;
+        extras_ = static_cast<std::uintptr_t>(next_task_number() << 1) | 1u;
     else
-        name_ = reinterpret_cast<std::uintptr_t>(new std::string(std::move(name)));
+        extras_ = reinterpret_cast<std::uintptr_t>(new extras{std::move(name), {}, {}});
 }
 
 task_core::~task_core() {
@@ -47,23 +47,21 @@ task_core::~task_core() {
         report_if_alive(&self_.loop(),
                         exception_context{
                             "Task was destroyed but it is pending: <task pending name='" + name() + "'>", nullptr, {}});
-    if (!(name_ & 1u)) delete reinterpret_cast<std::string*>(name_);
+    if (has_extras()) delete extras_ptr();
 }
 
-const std::string& task_core::name() const {
-    if (name_ & 1u) name_ = reinterpret_cast<std::uintptr_t>(new std::string("Task-" + std::to_string(name_ >> 1)));
-    return *reinterpret_cast<const std::string*>(name_);
+task_core::extras& task_core::get_extras() const {
+    if (!has_extras())
+        extras_ = reinterpret_cast<std::uintptr_t>(new extras{"Task-" + std::to_string(extras_ >> 1), {}, {}});
+    return *extras_ptr();
 }
 
-void task_core::set_name(std::string n) {
-    if (name_ & 1u)
-        name_ = reinterpret_cast<std::uintptr_t>(new std::string(std::move(n)));
-    else
-        *reinterpret_cast<std::string*>(name_) = std::move(n);
-}
+const std::string& task_core::name() const { return get_extras().name; }
+
+void task_core::set_name(std::string n) { get_extras().name = std::move(n); }
 
 const std::string& task_core::cancel_message() const noexcept {
-    return cancel_message_ ? *cancel_message_ : empty_message;
+    return has_extras() ? extras_ptr()->cancel_message : empty_message;
 }
 
 task_status task_core::status() const noexcept {
@@ -86,10 +84,7 @@ bool task_core::request_cancel(std::string message) {
         return true;
     }
     must_cancel_ = true;
-    if (message.empty())
-        cancel_message_.reset();
-    else
-        cancel_message_ = std::make_unique<std::string>(std::move(message));
+    if (!message.empty() || has_extras()) get_extras().cancel_message = std::move(message);
     return true;
 }
 
@@ -152,7 +147,7 @@ void task_core::step() {
         finished();
         return;
     }
-    injected_ = std::move(inject);
+    if (inject) get_extras().injected = std::move(inject);
     bool done;
     {
         current_task_scope scope(this);
@@ -164,7 +159,7 @@ void task_core::step() {
         } guard{running_};
         done = resume_code();
     }
-    injected_ = nullptr;
+    if (has_extras()) extras_ptr()->injected = nullptr;
     if (done) finished();
 }
 

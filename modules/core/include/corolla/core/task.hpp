@@ -22,7 +22,7 @@ enum class task_status : std::uint8_t { pending, running, done, cancelled };
 namespace detail {
 
 /// The style-independent part of a task (asyncio's Task.__step / cancel machinery).
-class task_core : public done_callback_node {  // the node: linked while awaiting a future
+class task_core : private done_callback_node {  // linked into the future it awaits
 public:
     task_core(future_base& self, std::string name);
     virtual ~task_core();
@@ -49,7 +49,9 @@ public:
     /// Called by the task's code when it yields for one iteration (sleep(0)).
     void suspend_yield();
     /// The exception the current step wants thrown at the suspension point (or null).
-    std::exception_ptr take_injected() noexcept { return std::exchange(injected_, nullptr); }
+    std::exception_ptr take_injected() noexcept {
+        return has_extras() ? std::exchange(extras_ptr()->injected, nullptr) : nullptr;
+    }
     /// Opaque resume point a driver may keep (a coroutine handle address).
     void* resume_point = nullptr;
 
@@ -76,6 +78,7 @@ protected:
     virtual void finish_cancelled(std::string message) = 0;
 
     friend class loop_task_list;
+    friend class future_base;  // links and unlinks the task as one of its done-callbacks
     void step();
     void schedule_step();
     void finished() noexcept;
@@ -83,12 +86,21 @@ protected:
     const std::string& cancel_message() const noexcept;
 
     future_base& self_;
-    /// The name: an owned std::string*, or (low bit set) N << 1 of the default "Task-N",
-    /// formatted on first use.
-    mutable std::uintptr_t name_ = 0;
-    std::unique_ptr<std::string> cancel_message_;  ///< allocated only for a non-empty message
+    /// What most tasks never need, allocated on first use.
+    struct extras {
+        std::string name;
+        std::string cancel_message;
+        std::exception_ptr injected;  ///< what the current step throws at its suspension point
+    };
+    bool has_extras() const noexcept { return !(extras_ & 1u); }
+    extras* extras_ptr() const noexcept { return reinterpret_cast<extras*>(extras_); }
+    /// The extras, allocated (with the default name formatted) on first use.
+    extras& get_extras() const;
+
+    /// An owned extras*, or (low bit set) N << 1 for a task with no extras yet, whose
+    /// name is the default "Task-N".
+    mutable std::uintptr_t extras_ = 0;
     intrusive_ptr<future_base> waiter_;
-    std::exception_ptr injected_;
     std::uint32_t cancel_requests_ = 0;
     bool must_cancel_ = false;
     bool running_ = false;
