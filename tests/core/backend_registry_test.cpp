@@ -2,6 +2,7 @@
 // backend registered by name that must behave exactly like a built-in one.
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <unistd.h>
 
 #include <corolla/core/backend_registry.hpp>
@@ -144,6 +145,35 @@ BOOST_AUTO_TEST_CASE(user_selector_object_in_options) {
     counting_selector::selects = 0;
     loop.run_once(true);
     BOOST_TEST(counting_selector::selects == 1);
+}
+
+// Iteration contract, step 2: with work queued and no fd registered, a poll could report
+// nothing, so the loop skips it; with an fd registered it polls as before. A wake from
+// another thread is still seen in the iteration that skips the poll.
+BOOST_AUTO_TEST_CASE(poll_skipped_when_work_is_queued_and_no_fd_is_registered) {
+    corolla::loop_options opts;
+    opts.selector = std::make_unique<counting_selector>(corolla::make_selector("auto"));
+    corolla::event_loop loop{std::move(opts)};
+    int ran = 0;
+    counting_selector::selects = 0;
+    loop.call_soon([&] { ++ran; });
+    loop.run_once();
+    BOOST_TEST(ran == 1);
+    BOOST_TEST(counting_selector::selects == 0);
+
+    std::thread other([&] { loop.call_soon_threadsafe([&] { ++ran; }); });
+    other.join();
+    loop.run_once();
+    BOOST_TEST(ran == 2);
+    BOOST_TEST(counting_selector::selects == 0);
+
+    auto sp = corolla::test::fd_pair::socketpair();
+    loop.add_reader(sp.a, [] {});
+    loop.call_soon([&] { ++ran; });
+    loop.run_once();
+    BOOST_TEST(ran == 3);
+    BOOST_TEST(counting_selector::selects == 1);
+    loop.remove_reader(sp.a);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -35,15 +35,30 @@ live_loops& the_live_loops() {
     return l;
 }
 
+// A ready-queue entry: a handle, or (low bit set) a task whose next step is due. Each
+// entry owns one reference to what it points at (a task: to its future).
+class ready_entry {
+public:
+    ready_entry() noexcept = default;
+    explicit ready_entry(handle_base* h) noexcept : v_(reinterpret_cast<std::uintptr_t>(h)) {}
+    explicit ready_entry(task_core* t) noexcept : v_(reinterpret_cast<std::uintptr_t>(t) | 1u) {}
+    handle_base* handle() const noexcept { return v_ & 1u ? nullptr : reinterpret_cast<handle_base*>(v_); }
+    task_core* task() const noexcept {
+        return v_ & 1u ? reinterpret_cast<task_core*>(v_ & ~std::uintptr_t{1}) : nullptr;
+    }
+
+private:
+    std::uintptr_t v_ = 0;
+};
+
 struct timer_entry {
     time_point when;
-    std::uint64_t seq;
-    handle_base* h;  // owns one reference
+    handle_base* h;  // owns one reference; h->timer_seq_ breaks ties
 };
 // std::*_heap build max-heaps; "greater" turns them into the min-heap we need.
 struct timer_after {
     bool operator()(const timer_entry& a, const timer_entry& b) const noexcept {
-        return a.when != b.when ? a.when > b.when : a.seq > b.seq;
+        return a.when != b.when ? a.when > b.when : a.h->timer_seq_ > b.h->timer_seq_;
     }
 };
 
@@ -139,7 +154,18 @@ public:
         check_open();
         check_thread();
         h->add_ref();
-        ready_.push(h.get());
+        ready_.push(ready_entry(h.get()));
+    }
+
+    void schedule_task_step(task_core* t) {
+        try {
+            check_open();
+            check_thread();
+            ready_.push(ready_entry(t));
+        } catch (...) {
+            t->as_future().release();
+            throw;
+        }
     }
 
     void schedule_threadsafe(handle_base* owned) {
@@ -155,9 +181,10 @@ public:
         check_open();
         check_thread();
         h->when_ = when;
+        h->timer_seq_ = timer_seq_++;
         h->timer_loop_ = &self_;
         h->add_ref();
-        timers_.push_back(timer_entry{when, timer_seq_++, h.get()});
+        timers_.push_back(timer_entry{when, h.get()});
         std::push_heap(timers_.begin(), timers_.end(), timer_after{});
     }
 
@@ -321,8 +348,9 @@ public:
         purge_timers();
 
         duration timeout{-1};
-        const bool busy = nowait || !ready_.empty() || stopping_ || ts_pending_.load(std::memory_order_acquire) ||
-                          signal_target_.any_pending.load(std::memory_order_acquire);
+        const bool work_queued = !ready_.empty() || stopping_ || ts_pending_.load(std::memory_order_acquire) ||
+                                 signal_target_.any_pending.load(std::memory_order_acquire);
+        const bool busy = nowait || work_queued;
         const bool has_deadline = !timers_.empty() && timers_.front().when != time_point::max();
         if (busy) {
             timeout = duration::zero();
@@ -331,7 +359,12 @@ public:
         }
 
         std::size_t n;
-        if (has_deadline && timeout != duration::zero() && virtual_time_) {
+        if (work_queued && selector_->size() == 0) {
+            // Work is queued and no fd is registered that could be ready: the poll would be
+            // a syscall that cannot report anything. Pending wakes and signals are flags,
+            // read below; a wake left in the wake fd only makes a later wait return early.
+            n = 0;
+        } else if (has_deadline && timeout != duration::zero() && virtual_time_) {
             n = selector_->select(duration::zero(), events_);
             if (n == 0 && !ts_pending_.load(std::memory_order_acquire) &&
                 !signal_target_.any_pending.load(std::memory_order_acquire))
@@ -351,32 +384,41 @@ public:
                 --cancelled_timers_;
                 h->release();
             } else {
-                ready_.push(h);  // the heap's reference moves to the queue
+                ready_.push(ready_entry(h));  // the heap's reference moves to the queue
             }
         }
 
         const std::size_t todo = ready_.size();
         for (std::size_t i = 0; i < todo; ++i) {
-            handle_ptr h = handle_ptr::adopt(ready_.pop());
-            run_handle(*h);
+            const ready_entry e = ready_.pop();
+            if (task_core* t = e.task()) {
+                intrusive_ptr<future_base> keep = intrusive_ptr<future_base>::adopt(&t->as_future());
+                run_callback([t] { t->run_step(); }, [] { return task_core::step_location(); });
+            } else {
+                handle_ptr h = handle_ptr::adopt(e.handle());
+                if (!h->cancelled()) run_callback([&h] { h->run(); }, [&h] { return h->where_; });
+            }
         }
     }
 
-    void run_handle(handle_base& h) {
-        if (h.cancelled()) return;
+    /// Runs one queued callback; `where()` (asked only for reports) says where it was
+    /// scheduled.
+    template <class Run, class Where>
+    void run_callback(Run&& run, Where&& where) {
         const time_point t0 = debug_ ? clock_->now() : time_point{};
         try {
-            h.run();
+            run();
         } catch (...) {
+            const std::source_location at = where();
             self_.call_exception_handler(
-                exception_context{"Exception in " + describe(h.where_), std::current_exception(), h.where_});
+                exception_context{"Exception in " + describe(at), std::current_exception(), at});
         }
         if (debug_) {
             const duration took = clock_->now() - t0;
             if (took >= slow_) {
                 char secs[32];
                 std::snprintf(secs, sizeof secs, "%.3f", std::chrono::duration<double>(took).count());
-                self_.log(log_level::warning, "Executing " + describe(h.where_) + " took " + secs + " seconds");
+                self_.log(log_level::warning, "Executing " + describe(where()) + " took " + secs + " seconds");
             }
         }
     }
@@ -411,9 +453,13 @@ public:
         // captured even when something else still holds the handle (a sleep future
         // holding its own timer, say), so no reference cycle outlives the loop.
         while (!ready_.empty()) {
-            handle_base* h = ready_.pop();
-            h->cancel();
-            h->release();
+            const ready_entry e = ready_.pop();
+            if (task_core* t = e.task()) {
+                t->as_future().release();
+            } else {
+                e.handle()->cancel();
+                e.handle()->release();
+            }
         }
         while (!timers_.empty()) {
             handle_base* h = pop_timer();
@@ -463,7 +509,7 @@ public:
     loop_stats stats() const noexcept {
         loop_stats s;
         for (std::size_t i = 0; i < ready_.size(); ++i)
-            if (!ready_.at(i)->cancelled()) ++s.ready;
+            if (ready_.at(i).task() || !ready_.at(i).handle()->cancelled()) ++s.ready;
         s.timers = timers_.size() - cancelled_timers_;
         s.timer_heap = timers_.size();
         s.readers = readers_;
@@ -509,11 +555,11 @@ private:
             fd_slot& s = fds_[fd];
             if ((ev.events & readable) && s.reader && !s.reader->cancelled()) {
                 s.reader->add_ref();
-                ready_.push(s.reader);
+                ready_.push(ready_entry(s.reader));
             }
             if ((ev.events & writable) && s.writer && !s.writer->cancelled()) {
                 s.writer->add_ref();
-                ready_.push(s.writer);
+                ready_.push(ready_entry(s.writer));
             }
         }
     }
@@ -527,7 +573,7 @@ private:
             batch.swap(ts_queue_);
         }
         for (handle_base* h : batch)
-            ready_.push(h);
+            ready_.push(ready_entry(h));
     }
 
     void take_signals() {
@@ -537,7 +583,7 @@ private:
         for (std::size_t sig = 1; sig < signals_.size(); ++sig) {
             if (signals_[sig] && take_signal(static_cast<int>(sig))) {
                 signals_[sig]->add_ref();
-                ready_.push(signals_[sig]);
+                ready_.push(ready_entry(signals_[sig]));
             }
         }
     }
@@ -548,7 +594,7 @@ private:
     bool virtual_time_ = false;  // cached: the clock's kind never changes
     std::string backend_;
 
-    ring<handle_base*> ready_;
+    ring<ready_entry> ready_;
     std::vector<timer_entry> timers_;
     std::size_t cancelled_timers_ = 0;
     std::uint64_t timer_seq_ = 0;
@@ -641,6 +687,7 @@ void event_loop::schedule_at(const detail::intrusive_ptr<detail::handle_base>& h
     impl_->schedule_at(h, when);
 }
 void event_loop::on_timer_cancelled() noexcept { impl_->on_timer_cancelled(); }
+void event_loop::schedule_task_step(detail::task_core* t) { impl_->schedule_task_step(t); }
 void event_loop::track_task(detail::task_core* t) noexcept { impl_->track_task(t); }
 void event_loop::untrack_task(detail::task_core* t) noexcept { impl_->untrack_task(t); }
 std::vector<detail::task_core*> event_loop::live_tasks() const { return impl_->live_tasks(); }

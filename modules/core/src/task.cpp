@@ -21,20 +21,47 @@ struct current_task_scope {
 
 task_core* current_task_core() noexcept { return tls_current_task; }
 
-std::string next_task_name() {
+std::uint64_t next_task_number() noexcept {
     static std::atomic<std::uint64_t> counter{0};
-    return "Task-" + std::to_string(counter.fetch_add(1, std::memory_order_relaxed) + 1);
+    return counter.fetch_add(1, std::memory_order_relaxed) + 1;
 }
 
-task_core::task_core(future_base& self, std::string name) : self_(self), name_(std::move(name)) {
-    if (name_.empty()) name_ = next_task_name();
+std::string next_task_name() { return "Task-" + std::to_string(next_task_number()); }
+
+namespace {
+const std::string empty_message;
+const std::source_location step_scheduled_here = std::source_location::current();
+}  // namespace
+
+std::source_location task_core::step_location() noexcept { return step_scheduled_here; }
+
+task_core::task_core(future_base& self, std::string name) : self_(self) {
+    if (name.empty())
+        extras_ = static_cast<std::uintptr_t>(next_task_number() << 1) | 1u;
+    else
+        extras_ = reinterpret_cast<std::uintptr_t>(new extras{std::move(name), {}, {}});
 }
 
 task_core::~task_core() {
     if (!self_.done())
         report_if_alive(&self_.loop(),
                         exception_context{
-                            "Task was destroyed but it is pending: <task pending name='" + name_ + "'>", nullptr, {}});
+                            "Task was destroyed but it is pending: <task pending name='" + name() + "'>", nullptr, {}});
+    if (has_extras()) delete extras_ptr();
+}
+
+task_core::extras& task_core::get_extras() const {
+    if (!has_extras())
+        extras_ = reinterpret_cast<std::uintptr_t>(new extras{"Task-" + std::to_string(extras_ >> 1), {}, {}});
+    return *extras_ptr();
+}
+
+const std::string& task_core::name() const { return get_extras().name; }
+
+void task_core::set_name(std::string n) { get_extras().name = std::move(n); }
+
+const std::string& task_core::cancel_message() const noexcept {
+    return has_extras() ? extras_ptr()->cancel_message : empty_message;
 }
 
 task_status task_core::status() const noexcept {
@@ -57,7 +84,7 @@ bool task_core::request_cancel(std::string message) {
         return true;
     }
     must_cancel_ = true;
-    cancel_message_ = std::move(message);
+    if (!message.empty() || has_extras()) get_extras().cancel_message = std::move(message);
     return true;
 }
 
@@ -69,7 +96,7 @@ std::string task_core::to_string() const {
     case task_status::done: s += "finished"; break;
     case task_status::cancelled: s += "cancelled"; break;
     }
-    s += " name='" + name_ + "' " + describe_code();
+    s += " name='" + name() + "' " + describe_code();
     if (self_.status() == future_status::done) {
         try {
             self_.check_result();
@@ -93,15 +120,16 @@ void task_core::start() {
 }
 
 void task_core::schedule_step() {
-    self_.loop().call_soon([self = intrusive_ptr<future_base>(&self_), this] { step(); });
+    self_.add_ref();  // held by the queue entry
+    self_.loop().schedule_task_step(this);
 }
 
 void task_core::suspend_on(future_base& f) {
     if (&f == &self_) throw invalid_state_error("a task cannot await itself");
     if (&f.loop() != &self_.loop()) throw std::invalid_argument("awaited future belongs to another event loop");
     waiter_ = intrusive_ptr<future_base>(&f);
-    f.add_done_callback([self = intrusive_ptr<future_base>(&self_), this](future_base&) { step(); });
-    if (must_cancel_ && f.cancel(cancel_message_)) must_cancel_ = false;
+    f.add_waiting_task(*this);
+    if (must_cancel_ && f.cancel(cancel_message())) must_cancel_ = false;
 }
 
 void task_core::suspend_yield() { schedule_step(); }
@@ -110,16 +138,16 @@ void task_core::step() {
     if (self_.done()) return;
     std::exception_ptr inject;
     if (must_cancel_) {
-        inject = std::make_exception_ptr(cancelled_error(cancel_message_));
+        inject = std::make_exception_ptr(cancelled_error(cancel_message()));
         must_cancel_ = false;
     }
     waiter_.reset();
     if (!started_ && inject) {  // cancelled before its first step: the body never runs
-        finish_cancelled(cancel_message_);
+        finish_cancelled(cancel_message());
         finished();
         return;
     }
-    injected_ = std::move(inject);
+    if (inject) get_extras().injected = std::move(inject);
     bool done;
     {
         current_task_scope scope(this);
@@ -131,7 +159,7 @@ void task_core::step() {
         } guard{running_};
         done = resume_code();
     }
-    injected_ = nullptr;
+    if (has_extras()) extras_ptr()->injected = nullptr;
     if (done) finished();
 }
 

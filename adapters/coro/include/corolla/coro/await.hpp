@@ -66,25 +66,24 @@ detail::future_awaiter<T> operator co_await(const task<T>& t) {
 }
 
 /// `co_await sleep(0s)` yields for exactly one loop iteration, like asyncio.sleep(0).
+/// The awaiter refers to the sleep future, which outlives it (a temporary lasts until
+/// the end of the co_await expression), so a suspended frame holds one copy of it.
 inline auto operator co_await(const sleep_future& s) {
     struct awaiter {
-        sleep_future s;
-        detail::future_awaiter<void> inner{s};
-        bool await_ready() const noexcept { return !s.is_yield() && inner.await_ready(); }
+        const sleep_future* s;
+        bool await_ready() const noexcept { return !s->is_yield() && s->done(); }
         void await_suspend(std::coroutine_handle<> h) {
-            if (s.is_yield())
+            if (s->is_yield())
                 detail::yield_awaiter{}.await_suspend(h);
             else
-                inner.await_suspend(h);
+                detail::future_awaiter<void>{*s}.await_suspend(h);
         }
-        void await_resume() {
-            if (s.is_yield())
-                detail::rethrow_injected();
-            else
-                inner.await_resume();
+        void await_resume() const {
+            detail::rethrow_injected();
+            if (!s->is_yield()) s->result();
         }
     };
-    return awaiter{s};
+    return awaiter{&s};
 }
 
 }  // namespace corolla

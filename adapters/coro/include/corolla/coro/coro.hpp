@@ -7,6 +7,7 @@
 #pragma once
 
 #include <coroutine>
+#include <cstdint>
 #include <exception>
 #include <new>
 #include <source_location>
@@ -43,23 +44,39 @@ public:
         template <class P>
         std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
             coro_promise_base& p = h.promise();
-            if (p.inline_start_) {
+            if (p.inline_start()) {
                 // Still inside the caller's await_suspend: it continues the caller itself.
-                p.finished_inline_ = true;
+                p.set_finished_inline();
                 return std::noop_coroutine();
             }
-            return p.continuation_ ? p.continuation_ : std::noop_coroutine();
+            const std::coroutine_handle<> c = p.continuation();
+            return c ? c : std::noop_coroutine();
         }
         void await_resume() const noexcept {}
     };
     final_awaiter final_suspend() noexcept { return {}; }
     void unhandled_exception() noexcept { exception_ = std::current_exception(); }
 
+    std::coroutine_handle<> continuation() const noexcept {
+        return std::coroutine_handle<>::from_address(reinterpret_cast<void*>(continuation_ & ~flag_mask));
+    }
+    bool inline_start() const noexcept { return continuation_ & inline_start_flag; }
+    bool finished_inline() const noexcept { return continuation_ & finished_inline_flag; }
+    /// Called by the awaiting coroutine: resumed inline from its await_suspend.
+    void start_inline(std::coroutine_handle<> caller) noexcept {
+        continuation_ = reinterpret_cast<std::uintptr_t>(caller.address()) | inline_start_flag;
+    }
+    void end_inline_start() noexcept { continuation_ &= ~inline_start_flag; }
+    void set_finished_inline() noexcept { continuation_ |= finished_inline_flag; }
+
     std::source_location where_;
-    std::coroutine_handle<> continuation_{};
     std::exception_ptr exception_{};
-    bool inline_start_ = false;
-    bool finished_inline_ = false;
+
+private:
+    // The caller's frame address with two flags in its low bits (frames are at least
+    // pointer-aligned): still inside the caller's await_suspend, and finished there.
+    static constexpr std::uintptr_t inline_start_flag = 1, finished_inline_flag = 2, flag_mask = 3;
+    std::uintptr_t continuation_ = 0;
 };
 
 template <class T>
@@ -133,11 +150,10 @@ public:
             bool await_ready() const noexcept { return !h || h.done(); }
             bool await_suspend(std::coroutine_handle<> caller) {
                 auto& p = h.promise();
-                p.continuation_ = caller;
-                p.inline_start_ = true;
+                p.start_inline(caller);
                 h.resume();
-                p.inline_start_ = false;
-                return !p.finished_inline_;  // finished already: continue the caller now
+                p.end_inline_start();
+                return !p.finished_inline();  // finished already: continue the caller now
             }
             T await_resume() {
                 if (!h) throw invalid_state_error("co_await of an empty coro");

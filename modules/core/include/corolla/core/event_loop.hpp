@@ -62,7 +62,9 @@ class task_core;
 ///  2. The selector is polled. It waits until the earliest timer is due, or forever if
 ///     there is none; it does not wait at all when callbacks are ready or stop() was
 ///     called. With a virtual clock it never waits for a timer: it polls, then jumps
-///     the clock to the earliest deadline.
+///     the clock to the earliest deadline. When work is already queued (callbacks,
+///     stop(), a call_soon_threadsafe or a signal) and no fd is registered, the poll is
+///     skipped: it could report nothing, and wakes and signals are seen without it.
 ///  3. Callbacks of ready fds, pending signals and call_soon_threadsafe are queued.
 ///  4. Every timer whose deadline is <= time() is queued, in (deadline, insertion)
 ///     order. A timer never fires before its deadline.
@@ -221,6 +223,12 @@ public:
 
     /// Internal: called by a timer handle when it is cancelled while in the heap.
     void on_timer_cancelled() noexcept;
+    /// Internal: puts a handle its owner made (not a callback) in the timer heap, due at
+    /// `when`, as call_at does.
+    void schedule_timer(const detail::intrusive_ptr<detail::handle_base>& h, time_point when) { schedule_at(h, when); }
+    /// Internal: queues one step of `t`, adopting a reference to the task that the caller
+    /// holds (released if this throws). No allocation: the queue entry is the task.
+    void schedule_task_step(detail::task_core* t);
     /// Internal: the loop's list of live tasks (it holds a strong reference to each).
     void track_task(detail::task_core* t) noexcept;
     void untrack_task(detail::task_core* t) noexcept;

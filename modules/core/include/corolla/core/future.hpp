@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <new>
 #include <string>
 #include <type_traits>
@@ -30,6 +31,15 @@ namespace detail {
 
 class task_core;
 
+/// One done-callback in a future's list (registration order). A task waiting on a
+/// future links itself (a task_core is a node: no allocation; the link keeps the task
+/// alive); other callbacks are allocated nodes carrying the callable.
+struct done_callback_node {
+    done_callback_node* next = nullptr;
+    callback_id id = 0;
+    bool is_task = false;
+};
+
 /// The untyped part of a future's shared state.
 class future_base : public ref_counted {
 public:
@@ -39,7 +49,7 @@ public:
     future_status status() const noexcept { return status_; }
     bool done() const noexcept { return status_ != future_status::pending; }
     bool cancelled() const noexcept { return status_ == future_status::cancelled; }
-    const std::string& cancel_message() const noexcept { return cancel_message_; }
+    const std::string& cancel_message() const noexcept;
 
     /// Cancels a pending future and schedules its callbacks; false if already done.
     /// Tasks and composite futures override this to intercept the request.
@@ -56,30 +66,35 @@ public:
 
     callback_id add_done_callback(unique_function<void(future_base&)> fn);
     std::size_t remove_done_callback(callback_id id) noexcept;
+    /// Internal (task drivers): links `t` so that, once done, the future queues a step
+    /// of `t`, in order with the other callbacks. Holds a reference to the task while
+    /// linked. When already done, the step is queued at once.
+    void add_waiting_task(task_core& t);
 
 protected:
     ~future_base() override;
     /// The plain future cancellation, for overrides of cancel() that decide to finish.
     bool cancel_now(std::string message);
     void check_pending(const char* operation) const;
-    bool is_task_ = false;  ///< only changes the wording of reports
     /// Moves to `s` and schedules every done-callback through the ready queue.
     void finish(future_status s);
+    // The first data members: they share the padding after the reference count.
+    bool is_task_ = false;  ///< only changes the wording of reports
 
 private:
-    struct done_callback {
-        callback_id id;
-        unique_function<void(future_base&)> fn;
-    };
-    void schedule(unique_function<void(future_base&)> fn);
-
-    event_loop* loop_;
     future_status status_ = future_status::pending;
     bool retrieved_ = false;
+
+    void schedule(unique_function<void(future_base&)> fn);
+    void link(done_callback_node* node) noexcept;
+    static void drop_node(done_callback_node* node) noexcept;
+
+    event_loop* loop_;
     callback_id next_id_ = 1;
     std::exception_ptr exception_;
-    std::string cancel_message_;
-    std::vector<done_callback> callbacks_;
+    std::unique_ptr<std::string> cancel_message_;  ///< allocated only for a non-empty message
+    /// The last callback of a circular list (its `next` is the first), or null.
+    done_callback_node* callbacks_tail_ = nullptr;
 };
 
 template <class T>

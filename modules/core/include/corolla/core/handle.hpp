@@ -3,6 +3,7 @@
 // yet and releases what it captured at once.
 #pragma once
 
+#include <cstdint>
 #include <source_location>
 #include <type_traits>
 #include <utility>
@@ -19,6 +20,10 @@ namespace detail {
 
 /// A scheduled callback. Lives in the ready queue, the timer heap or an fd slot.
 class handle_base : public ref_counted, public pooled {
+    // The first data members: they share the padding after the reference count.
+    bool cancelled_ = false;
+    bool running_ = false;
+
 public:
     explicit handle_base(std::source_location where) noexcept : where_(where) {}
 
@@ -43,14 +48,11 @@ public:
     std::source_location where_;
     event_loop* timer_loop_ = nullptr;  ///< set while the handle sits in a timer heap
     time_point when_{};
+    std::uint64_t timer_seq_ = 0;  ///< insertion order among timers with the same deadline
 
 protected:
     virtual void invoke() = 0;
     virtual void drop_callback() noexcept = 0;
-
-private:
-    bool cancelled_ = false;
-    bool running_ = false;
 };
 
 template <class F>

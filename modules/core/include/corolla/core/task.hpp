@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <exception>
+#include <memory>
+#include <source_location>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,7 +22,7 @@ enum class task_status : std::uint8_t { pending, running, done, cancelled };
 namespace detail {
 
 /// The style-independent part of a task (asyncio's Task.__step / cancel machinery).
-class task_core {
+class task_core : private done_callback_node {  // linked into the future it awaits
 public:
     task_core(future_base& self, std::string name);
     virtual ~task_core();
@@ -28,8 +30,9 @@ public:
     task_core& operator=(const task_core&) = delete;
 
     future_base& as_future() noexcept { return self_; }
-    const std::string& name() const noexcept { return name_; }
-    void set_name(std::string n) { name_ = std::move(n); }
+    /// The name; a default "Task-N" is formatted on first use.
+    const std::string& name() const;
+    void set_name(std::string n);
     task_status status() const noexcept;
     std::uint32_t cancelling() const noexcept { return cancel_requests_; }
     std::uint32_t uncancel() noexcept;
@@ -46,9 +49,18 @@ public:
     /// Called by the task's code when it yields for one iteration (sleep(0)).
     void suspend_yield();
     /// The exception the current step wants thrown at the suspension point (or null).
-    std::exception_ptr take_injected() noexcept { return std::exchange(injected_, nullptr); }
+    std::exception_ptr take_injected() noexcept {
+        return has_extras() ? std::exchange(extras_ptr()->injected, nullptr) : nullptr;
+    }
     /// Opaque resume point a driver may keep (a coroutine handle address).
     void* resume_point = nullptr;
+
+    // --- for the loop ------------------------------------------------------------------
+    /// Runs one queued step (the loop calls this for an entry queued by
+    /// event_loop::schedule_task_step).
+    void run_step() { step(); }
+    /// Where a task's steps count as scheduled, for error and slow-callback reports.
+    static std::source_location step_location() noexcept;
 
     // intrusive list of the loop's live tasks
     task_core* prev_task = nullptr;
@@ -66,15 +78,29 @@ protected:
     virtual void finish_cancelled(std::string message) = 0;
 
     friend class loop_task_list;
+    friend class future_base;  // links and unlinks the task as one of its done-callbacks
     void step();
     void schedule_step();
     void finished() noexcept;
 
+    const std::string& cancel_message() const noexcept;
+
     future_base& self_;
-    std::string name_;
-    std::string cancel_message_;
+    /// What most tasks never need, allocated on first use.
+    struct extras {
+        std::string name;
+        std::string cancel_message;
+        std::exception_ptr injected;  ///< what the current step throws at its suspension point
+    };
+    bool has_extras() const noexcept { return !(extras_ & 1u); }
+    extras* extras_ptr() const noexcept { return reinterpret_cast<extras*>(extras_); }
+    /// The extras, allocated (with the default name formatted) on first use.
+    extras& get_extras() const;
+
+    /// An owned extras*, or (low bit set) N << 1 for a task with no extras yet, whose
+    /// name is the default "Task-N".
+    mutable std::uintptr_t extras_ = 0;
     intrusive_ptr<future_base> waiter_;
-    std::exception_ptr injected_;
     std::uint32_t cancel_requests_ = 0;
     bool must_cancel_ = false;
     bool running_ = false;
@@ -104,6 +130,8 @@ protected:
 };
 
 std::string next_task_name();
+/// The number N of the next default name "Task-N".
+std::uint64_t next_task_number() noexcept;
 
 }  // namespace detail
 
@@ -115,7 +143,7 @@ public:
     explicit task(detail::intrusive_ptr<detail::task_state<T>> s) noexcept
         : future<T>(detail::intrusive_ptr<detail::future_state<T>>(std::move(s))) {}
 
-    const std::string& get_name() const noexcept { return core().name(); }
+    const std::string& get_name() const { return core().name(); }
     void set_name(std::string name) const { core().set_name(std::move(name)); }
     task_status task_state() const noexcept { return core().status(); }
     /// Number of pending cancellation requests (asyncio Task.cancelling()).
@@ -138,7 +166,7 @@ public:
     task_ref(const task<T>& t) noexcept : task_ref(t.state()->as_task()) {}  // NOLINT: any task converts
 
     explicit operator bool() const noexcept { return t_ != nullptr; }
-    const std::string& get_name() const noexcept { return t_->name(); }
+    const std::string& get_name() const { return t_->name(); }
     task_status task_state() const noexcept { return t_->status(); }
     bool done() const noexcept { return t_->as_future().done(); }
     bool cancelled() const noexcept { return t_->as_future().cancelled(); }
