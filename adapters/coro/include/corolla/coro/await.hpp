@@ -9,6 +9,7 @@
 
 #include <corolla/core/errors.hpp>
 #include <corolla/core/future.hpp>
+#include <corolla/core/operation.hpp>
 #include <corolla/core/sleep.hpp>
 #include <corolla/core/task.hpp>
 
@@ -54,7 +55,36 @@ struct yield_awaiter {
     void await_resume() { rethrow_injected(); }
 };
 
+/// co_await of an operation (lock.acquire(), q.get(), ...): see core/operation.hpp.
+template <class Op>
+struct operation_awaiter {
+    Op op;
+    future_base* f = nullptr;
+    bool await_ready() {
+        f = op.start(require_task("co_await of an operation").as_future().loop());
+        return f == nullptr;
+    }
+    void await_suspend(std::coroutine_handle<> h) {
+        task_core& t = *current_task_core();
+        t.resume_point = h.address();
+        t.suspend_on(*f);
+    }
+    typename Op::result_type await_resume() {
+        task_core* t = current_task_core();
+        return op.finish(t ? t->take_injected() : nullptr);
+    }
+};
+
 }  // namespace detail
+
+/// `co_await lock.acquire()`, `co_await q.get()`: operations of the sync, queue and net
+/// modules (rvalues: an operation is used once).
+template <class Op>
+requires operation<std::remove_cvref_t<Op>> &&
+    (!std::is_lvalue_reference_v<Op>)detail::operation_awaiter<std::remove_cvref_t<Op>>
+    operator co_await(Op&& op) {
+    return {std::move(op)};
+}
 
 template <class T>
 detail::future_awaiter<T> operator co_await(const future<T>& f) {

@@ -31,6 +31,7 @@
 #include <corolla/core/sleep.hpp>
 #include <corolla/core/task.hpp>
 #include <corolla/coro/await.hpp>
+#include <corolla/core/operation.hpp>
 #include <corolla/coro/coro.hpp>
 #include <corolla/fiber/detail/fiber_context.hpp>
 
@@ -217,6 +218,23 @@ T await(coro<T> c) {
         next = std::coroutine_handle<>::from_address(leaf);
     }
     return h.promise().take();
+}
+
+/// Waits for an operation of the sync, queue or net modules (lock.acquire(), q.get(),
+/// ...) and returns its value; see core/operation.hpp. One that can complete at once
+/// does so without suspending.
+template <class Op>
+requires operation<std::remove_cvref_t<Op>> &&
+    (!std::is_lvalue_reference_v<Op>)typename std::remove_cvref_t<Op>::result_type await(Op&& op) {
+    std::remove_cvref_t<Op> o(std::move(op));
+    detail::task_core* t = detail::current_task_core();
+    if (!t) throw invalid_state_error("corolla::await of an operation outside of a task");
+    if (detail::future_base* f = o.start(t->as_future().loop())) {
+        detail::fiber_context& fc = detail::require_fiber("corolla::await");
+        fc.owner()->suspend_on(*f);
+        fc.suspend();
+    }
+    return o.finish(t->take_injected());
 }
 
 namespace detail {

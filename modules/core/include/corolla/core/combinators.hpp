@@ -15,6 +15,7 @@
 
 #include <corolla/core/event_loop.hpp>
 #include <corolla/core/future.hpp>
+#include <corolla/core/operation.hpp>
 
 namespace corolla {
 
@@ -328,6 +329,13 @@ future<T> wait_for(const future<T>& inner, std::chrono::duration<Rep, Period> ti
     else
         s->arm(inner.get_loop().deadline_after(timeout));
     return future<T>(detail::intrusive_ptr<detail::future_state<T>>(std::move(s)));
+}
+/// wait_for of an operation (`wait_for(q.get(), 1s)`): on timeout the operation is
+/// withdrawn (a getter leaves its line, nothing is taken) before timeout_error.
+template <class Op, class Rep, class Period>
+requires operation<std::remove_cvref_t<Op>> &&
+    (!std::is_lvalue_reference_v<Op>)auto wait_for(Op&& op, std::chrono::duration<Rep, Period> timeout) {
+    return wait_for(as_future(std::move(op)), timeout);
 }
 
 }  // namespace corolla

@@ -28,16 +28,16 @@ public:
     explicit concurrent_state(event_loop& loop) : loop_(&loop) {}
 
     // --- loop thread -------------------------------------------------------------------
-    /// Runs `start` (which makes the task) unless the future was cancelled first, and
-    /// forwards the task's outcome here.
+    /// Runs `start` (which makes the task, or any future) unless this was cancelled
+    /// first, and forwards that future's outcome here.
     template <class Start>
     void start_on_loop(const std::shared_ptr<concurrent_state>& self, Start&& start) {
         if (is_done()) return;  // cancelled before the loop got to it: never run
         try {
-            task<T> t = start();
+            future<T> t = start();
             {
                 std::lock_guard lock(mutex_);
-                task_ = t.state()->as_task();
+                pending_ = t.state();
             }
             t.add_done_callback([self](future<T> f) { self->complete_from(f); });
         } catch (...) {
@@ -45,12 +45,12 @@ public:
         }
     }
     void cancel_on_loop() {
-        detail::task_core* t;
+        future_base* f;
         {
             std::lock_guard lock(mutex_);
-            t = task_;
+            f = pending_;
         }
-        if (t) t->request_cancel({});
+        if (f) f->cancel({});  // a task: a cancellation request
     }
 
     // --- any thread ---------------------------------------------------------------------
@@ -92,7 +92,7 @@ private:
     void complete_from(future<T>& f) {
         {
             std::lock_guard lock(mutex_);
-            task_ = nullptr;  // finished: nothing left to cancel
+            pending_ = nullptr;  // finished: nothing left to cancel
         }
         if (f.cancelled()) {
             finish([&] { cancelled_ = true; });
@@ -125,7 +125,9 @@ private:
     mutable std::condition_variable cv_;
     std::conditional_t<std::is_void_v<T>, bool, std::optional<T>> value_{};
     std::exception_ptr error_;
-    detail::task_core* task_ = nullptr;  ///< the running task (loop thread reads it only)
+    /// The future (task) being run, kept alive by the done-callback registered on it
+    /// until complete_from() clears this; used on the loop thread only.
+    future_base* pending_ = nullptr;
     bool done_ = false;
     bool cancelled_ = false;
 };

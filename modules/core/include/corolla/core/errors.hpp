@@ -27,6 +27,14 @@ public:
     using error::error;
 };
 
+/// A value is out of range for the operation (Python's ValueError): a negative semaphore
+/// value, a bounded semaphore released more often than acquired, task_done() called more
+/// often than items were put.
+class value_error : public error {
+public:
+    using error::error;
+};
+
 /// The loop is closed; nothing can be scheduled on it or run by it.
 class loop_closed_error : public error {
 public:

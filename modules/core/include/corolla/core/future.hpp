@@ -61,6 +61,8 @@ public:
     /// The stored exception or null. Throws invalid_state_error when pending and
     /// cancelled_error when cancelled. Marks the exception as retrieved.
     std::exception_ptr exception();
+    /// True when done with an exception (does not count as retrieving it).
+    bool has_exception() const noexcept { return exception_ != nullptr; }
     /// Throws what result() must throw for a future that has no value to give.
     void check_result();
 

@@ -1,0 +1,85 @@
+// semaphore and bounded_semaphore (asyncio.Semaphore / BoundedSemaphore): a counter of
+// permits. acquire() takes one, waiting in FIFO order while none is free; release()
+// returns one, handing it straight to the first waiter. A waiter cancelled after it was
+// handed a permit passes it on, so cancelled waiters never strand a permit or break the
+// order. A bounded_semaphore refuses (value_error) a release() beyond its initial value.
+//
+//     corolla::semaphore sem(10);                         // at most 10 fetches at once
+//     auto permit = co_await sem.scoped();                // coroutine
+//     auto permit = corolla::await(sem.scoped());         // fiber
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+
+#include <corolla/core/detail/waiter.hpp>
+#include <corolla/core/event_loop.hpp>
+#include <corolla/core/operation.hpp>
+#include <corolla/sync/guard.hpp>
+
+namespace corolla {
+
+class semaphore {
+public:
+    class acquire_op;
+
+    /// `value` permits; value_error when negative.
+    explicit semaphore(std::int64_t value = 1);
+    semaphore(const semaphore&) = delete;
+    semaphore& operator=(const semaphore&) = delete;
+    ~semaphore();
+
+    /// True when acquire() would wait.
+    bool locked() const noexcept { return value_ == 0 || !waiters_.empty(); }
+    /// Permits free now.
+    std::int64_t value() const noexcept { return value_; }
+    [[nodiscard]] acquire_op acquire() noexcept;
+    [[nodiscard]] detail::scoped_op<semaphore, acquire_op> scoped() noexcept;
+    /// Takes a permit when one is free and nobody waits; never waits.
+    bool try_acquire() noexcept;
+    /// Returns a permit (to the first waiter if any). A bounded semaphore throws
+    /// value_error when every permit is already back.
+    void release();
+    std::size_t waiting() const noexcept { return waiters_.size(); }
+
+protected:
+    semaphore(std::int64_t value, bool bounded);
+
+private:
+    std::int64_t value_;
+    std::int64_t bound_;  ///< the initial value for a bounded semaphore, else -1
+    detail::waiter_list waiters_;
+    detail::loop_binding binding_;
+};
+
+/// A semaphore that refuses to be released more often than acquired.
+class bounded_semaphore : public semaphore {
+public:
+    explicit bounded_semaphore(std::int64_t value = 1) : semaphore(value, true) {}
+};
+
+class semaphore::acquire_op {
+public:
+    using result_type = void;
+    explicit acquire_op(semaphore& s) noexcept : s_(&s) {}
+    acquire_op(acquire_op&& o) noexcept : s_(o.s_), w_(std::move(o.w_)) {}
+    acquire_op& operator=(acquire_op&&) = delete;
+    ~acquire_op() {
+        if (w_) withdraw();
+    }
+    detail::future_base* start(event_loop& loop);
+    void finish(std::exception_ptr injected);
+
+private:
+    void withdraw() noexcept;
+    semaphore* s_;
+    detail::intrusive_ptr<detail::waiter> w_;
+};
+
+inline semaphore::acquire_op semaphore::acquire() noexcept { return acquire_op(*this); }
+inline detail::scoped_op<semaphore, semaphore::acquire_op> semaphore::scoped() noexcept {
+    return {*this, acquire_op(*this)};
+}
+
+}  // namespace corolla
