@@ -1,9 +1,11 @@
 """Turns Google Benchmark results from corolla's perf binaries into ratios, a text table,
 an SVG chart and a self-contained HTML report. Used by tools/compare; stdlib only.
 Benchmarks are named "<scenario>/<variant>": variant "corolla:<backend>", "floor:<mechanism>",
-"floor", or a peer ("libuv", "asio", "python_asyncio", ...). Every ratio is corolla figure /
-reference figure, so < 1 is better: time per item, or for the counter scenarios (COUNTER_SCENARIOS,
-e.g. idle-task memory) the counter, such as resident bytes per task.
+"floor", or a peer ("libuv", "asio", "python_asyncio", "boost_fiber", ...). The fiber scenarios
+also carry "coro:<backend>": corolla's coroutine tasks doing the same as its fibers, shown with
+their ratios for reference but never a peer and never judged against a target. Every ratio is
+corolla figure / reference figure, so < 1 is better: time per item, or for the counter scenarios
+(COUNTER_SCENARIOS, e.g. idle-task memory) the counter, such as resident bytes per task.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ TARGETS = [
     ("future_pingpong", "asio", 1.0 / 3.0, "future ping-pong >= 3x faster than Asio"),
     ("idle_task_memory", "absolute", 256.0, "idle task memory <= 256 bytes per task"),
     ("idle_task_memory", "asio", 1.0 / 3.0, "idle task memory >= 3x smaller than Asio"),
+    ("fiber_switch", "floor", 1.25, "fiber switch <= 1.25x a raw Boost.Context resume pair"),
+    ("fiber_switch", "boost_fiber", 1.0 / 4.0, "fiber switch >= 4x faster than Boost.Fiber yield"),
+    ("fiber_spawn", "boost_fiber", 1.0 / 6.0, "10^5 fiber spawns >= 6x faster than Boost.Fiber fiber+join"),
 ]
 
 # Scenarios whose figure is a Google Benchmark counter, not a time: scenario -> (counter,
@@ -32,6 +37,8 @@ TARGETS = [
 # (each is a deterministic count measured in a fresh child process).
 COUNTER_SCENARIOS = {
     "idle_task_memory": ("bytes_per_task", "B/task"),
+    "idle_fiber_memory": ("bytes_per_fiber", "B/fiber"),
+    "idle_fiber_memory_small": ("bytes_per_fiber", "B/fiber"),
 }
 
 # A peer measured in another process (Python) reports its own CPU time per iteration in this
@@ -57,6 +64,20 @@ SCENARIO_NOTES = {
     "idle_task_memory": "resident bytes per task (RSS growth from /proc/self/statm in a fresh child process) "
     "for 10^6 tasks parked in a 1 h sleep; asio: co_spawn + steady_timer::async_wait; python_asyncio: "
     "10^5 tasks in asyncio.sleep(3600); measured once",
+    "fiber_switch": "time per switch: two fibers each calling this_fiber::yield(), so every yield suspends to the "
+    "loop and the loop resumes the other fiber; coro: two coroutine tasks doing co_await sleep(0s); floor: the "
+    "thread resuming two raw boost::context::fiber in turn, each jumping straight back (one resume pair, the "
+    "two jumps of a corolla switch); boost_fiber: two fibers calling boost::this_fiber::yield(), main in join()",
+    "fiber_spawn": "time per fiber: 10^5 spawn_fiber of a trivial function with pooled stacks, run until all "
+    "finished; coro: create_task of a trivial coroutine; floor: a raw boost::context::fiber created on one "
+    "reused stack and run to its end; boost_fiber: boost::fibers::fiber + join() one at a time (default stack)",
+    "idle_fiber_memory": "resident bytes per fiber (RSS growth in a fresh child process) for 10^5 fibers parked "
+    "in sleep(1h) on the loop's default 128 KiB stacks; coro: coroutine tasks parked the same way; floor: raw "
+    "boost::context fibers on their own 128 KiB mappings parked in a timer heap; boost_fiber: "
+    "this_fiber::sleep_for(1h) on its default 128 KiB malloc'd stacks; measured once",
+    "idle_fiber_memory_small": "as idle_fiber_memory, with 16 KiB stacks (the smallest the fiber adapter hands "
+    "out; an idle fiber touches about 2.3 KiB, a cancellation unwinding about 4 KiB); floor: raw fibers on "
+    "16 KiB mappings",
 }
 
 
@@ -78,6 +99,8 @@ class variant_stats:
     def kind(self) -> str:
         if self.variant.startswith("corolla:"):
             return "corolla"
+        if self.variant.startswith("coro:"):
+            return "coro"  # corolla's coroutine style beside its fibers: a reference, not a peer
         if self.variant == "floor" or self.variant.startswith("floor:"):
             return "floor"
         return "peer"
@@ -192,7 +215,7 @@ def compare(stats: dict) -> list:
         peers = [v for v in variants.values() if v.kind == "peer"]
         best_peer = min(peers, key=lambda v: v.median) if peers else None
         for v in variants.values():
-            if v.kind != "corolla":
+            if v.kind not in ("corolla", "coro"):
                 continue
             backend = v.variant.split(":", 1)[1]
             floor = variants.get("floor:" + backend) or variants.get("floor")
@@ -313,7 +336,7 @@ def scenario_order(stats: dict) -> list:
 
 
 def variant_order(variants: list) -> list:
-    rank = {"corolla": 0, "floor": 1, "peer": 2}
+    rank = {"corolla": 0, "coro": 1, "floor": 2, "peer": 3}
     return sorted(variants, key=lambda v: (rank[v.kind], v.variant))
 
 
@@ -427,7 +450,7 @@ def svg_chart(comparisons: list, targets: list) -> str:
         body.append(f'<text x="{tx:.1f}" y="{y + bar_h - 4}" text-anchor="{anchor}">{c.ratio:.2f}x'
                     f'{" ~" if c.within_noise else ""}</text>')
         key = (c.scenario, "floor" if c.reference_kind == "floor" else c.reference)
-        if key in bounds:
+        if key in bounds and c.variant.startswith("corolla:"):
             bx = x_of(bounds[key])
             body.append(f'<line x1="{bx:.1f}" x2="{bx:.1f}" y1="{y - 2}" y2="{y + bar_h + 2}" stroke="#d62728" '
                         f'stroke-width="2" stroke-dasharray="3,2"><title>target {bounds[key]:.2f}x</title></line>')
@@ -484,7 +507,7 @@ def html_report(stats: dict, comparisons: list, targets: list, meta: dict, svg: 
     parts.append("</table>")
     parts.append(
         '<p class="note">Times are per item (per iteration for loop_tick), median over rounds; '
-        "idle_task_memory shows resident bytes per task instead. Ratios are "
+        "the idle_*_memory scenarios show resident bytes per task or fiber instead. Ratios are "
         "corolla / reference, so below 1 means corolla is faster (or smaller). “~” marks a difference within the noise "
         "(the repetition ranges overlap). Spread is (max − min) / median; cv is stdev / mean.</p>"
     )

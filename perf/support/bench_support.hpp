@@ -1,7 +1,9 @@
 // Shared pieces of the benchmark binaries: workload sizes (shrunk for smoke runs), the
 // naming scheme tools/compare pairs results by, and the registration hooks of the floor
 // and peer files. Names are "<scenario>/<variant>" with variant "corolla:<backend>",
-// "floor:<mechanism>", "floor" or a peer such as "libuv".
+// "floor:<mechanism>", "floor" or a peer such as "libuv". The fiber scenarios also run
+// corolla's other execution style beside its fibers, for reference, as "coro:<backend>"
+// (a coroutine task doing the same); tools/compare never judges a target on it.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -26,6 +28,9 @@ struct bench_sizes {
     std::size_t pingpong_rounds = 100'000;  ///< future_pingpong: round trips
     std::size_t ready_awaits = 1'000'000;   ///< await_ready_future: awaits of a done future
     std::size_t idle_tasks = 1'000'000;     ///< idle_task_memory: tasks parked in a 1 h sleep
+    std::size_t fiber_switches = 200'000;   ///< fiber_switch: switches between two fibers
+    std::size_t fiber_count = 100'000;      ///< fiber_spawn: fibers spawned, run and finished
+    std::size_t idle_fibers = 100'000;      ///< idle_fiber_memory: fibers parked in a 1 h sleep
     // Python asyncio is some 10-50x slower per item, so its runs are scaled down to keep a
     // round in the seconds; the figures compared are per item (idle memory: per task).
     std::size_t python_task_count = 100'000;
@@ -46,6 +51,9 @@ inline bench_sizes sizes_from_env() {
                 .pingpong_rounds = 1'000,
                 .ready_awaits = 1'000,
                 .idle_tasks = 1'000,
+                .fiber_switches = 1'000,
+                .fiber_count = 1'000,
+                .idle_fibers = 1'000,
                 .python_task_count = 1'000,
                 .python_pingpong_rounds = 100,
                 .python_ready_awaits = 1'000,
@@ -96,6 +104,30 @@ void register_floor_tasks(const bench_sizes& sizes);
 void register_floor_idle_memory(const bench_sizes& sizes);
 /// The floor's idle-memory measurement, run inside the child process; ends it.
 [[noreturn]] void floor_idle_memory_child(std::size_t tasks);
+
+// Fiber floors (peers/floor_fiber_bench.cpp): raw boost::context::fiber, no loop, no task.
+
+/// Fiber stack sizes of the idle-fiber-memory scenarios: the loop's default and the
+/// smallest the fiber adapter hands out (its minimum, four pages).
+inline constexpr std::size_t default_fiber_stack = std::size_t{128} << 10;
+inline constexpr std::size_t small_fiber_stack = std::size_t{16} << 10;
+
+/// Registers fiber_switch/floor and fiber_spawn/floor.
+void register_floor_fibers(const bench_sizes& sizes);
+/// Registers idle_fiber_memory/floor and idle_fiber_memory_small/floor (child processes).
+void register_floor_idle_fibers(const bench_sizes& sizes);
+/// The floor's idle-fiber measurement (`stack` bytes per fiber), run in the child; ends it.
+[[noreturn]] void floor_idle_fibers_child(std::size_t fibers, std::size_t stack);
+
+// Boost.Fiber peer (peers/boost_fiber_bench.cpp), compiled only when Boost.Fiber of the
+// same Boost as the fiber adapter's Boost.Context was found.
+#if defined(COROLLA_BENCH_HAVE_BOOST_FIBER)
+/// Registers fiber_switch/boost_fiber and fiber_spawn/boost_fiber.
+void register_boost_fibers(const bench_sizes& sizes);
+/// Registers idle_fiber_memory/boost_fiber (Boost.Fiber's default stack).
+void register_boost_idle_fibers(const bench_sizes& sizes);
+[[noreturn]] void boost_idle_fibers_child(std::size_t fibers);
+#endif
 
 // Boost.Asio peer (peers/asio_task_bench.cpp), compiled only when Boost >= 1.81 was found.
 #if defined(COROLLA_BENCH_HAVE_ASIO)

@@ -141,31 +141,39 @@ void report_child_samples(benchmark::State& state, const std::vector<child_sampl
 
 namespace {
 
-void idle_memory_from_child(benchmark::State& state, const std::vector<std::string>& argv, std::size_t tasks) {
+void memory_from_child(benchmark::State& state, const std::vector<std::string>& argv, std::size_t count,
+                       const std::string& item) {
     const child_run run = run_child(argv);
     if (!run.error.empty() || run.samples.size() != 1) {
         state.SkipWithError(run.error.empty() ? "the child printed no single sample" : run.error.c_str());
         return;
     }
     report_child_samples(state, run.samples);
-    state.counters["bytes_per_task"] = run.samples[0].resident_bytes / static_cast<double>(tasks);
-    state.counters["tasks"] = static_cast<double>(tasks);
-    set_batch(state, tasks);  // the time shown is set-up time per task
+    state.counters["bytes_per_" + item] = run.samples[0].resident_bytes / static_cast<double>(count);
+    state.counters[item + "s"] = static_cast<double>(count);
+    set_batch(state, count);  // the time shown is set-up time per item
 }
 
 }  // namespace
 
-void register_idle_memory(const std::string& variant, std::vector<std::string> argv, std::size_t tasks) {
+void register_child_memory(const std::string& scenario, const std::string& variant, std::vector<std::string> argv,
+                           std::size_t count, const std::string& item) {
     // One iteration: the figure is a deterministic count, and each iteration costs a child.
-    benchmark::RegisterBenchmark(bench_name("idle_task_memory", variant).c_str(), idle_memory_from_child,
-                                 std::move(argv), tasks)
+    benchmark::RegisterBenchmark(bench_name(scenario, variant).c_str(), memory_from_child, std::move(argv), count, item)
         ->Iterations(1)
         ->UseManualTime()
         ->Unit(benchmark::kMillisecond);
 }
 
-std::vector<std::string> idle_memory_child_argv(const std::string& variant, std::size_t tasks) {
-    return {self_executable(), idle_memory_child_flag, variant, std::to_string(tasks)};
+void register_idle_memory(const std::string& variant, std::vector<std::string> argv, std::size_t tasks) {
+    register_child_memory("idle_task_memory", variant, std::move(argv), tasks, "task");
+}
+
+std::vector<std::string> idle_memory_child_argv(const std::string& variant, std::size_t tasks,
+                                                const std::vector<std::string>& extra) {
+    std::vector<std::string> argv{self_executable(), idle_memory_child_flag, variant, std::to_string(tasks)};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
 }
 
 }  // namespace corolla::bench

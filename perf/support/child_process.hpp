@@ -1,8 +1,8 @@
 // Measurements taken in a child process, for the benchmarks that cannot be timed in-process:
 // the Python asyncio peer (a script that times only its scenario, not interpreter start-up)
-// and idle-task memory (a fresh process per figure: one that ran other benchmarks reuses
-// freed memory and would under-report resident growth). A child prints one line per
-// measurement, "<wall seconds> <cpu seconds> [<resident bytes added>]".
+// and idle-task and idle-fiber memory (a fresh process per figure: one that ran other
+// benchmarks reuses freed memory and would under-report resident growth). A child prints
+// one line per measurement, "<wall seconds> <cpu seconds> [<resident bytes added>]".
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -52,14 +52,21 @@ std::string self_executable();
 /// "child_cpu_seconds" (Google Benchmark's own CPU time here is the idle parent's).
 void report_child_samples(benchmark::State& state, const std::vector<child_sample>& samples);
 
-/// Registers idle_task_memory/<variant>: one iteration that runs `argv` once; the child
-/// parks `tasks` idle tasks and prints one sample. Counters: "bytes_per_task" (resident
-/// growth / tasks) and "tasks"; the manual time is the child's set-up time.
+/// Registers <scenario>/<variant> as a resident-memory count: one iteration that runs `argv`
+/// once; the child parks `count` idle `item`s (tasks, fibers) and prints one sample.
+/// Counters: "bytes_per_<item>" (resident growth / count) and "<item>s"; the manual time
+/// is the child's set-up time.
+void register_child_memory(const std::string& scenario, const std::string& variant, std::vector<std::string> argv,
+                           std::size_t count, const std::string& item);
+
+/// Registers idle_task_memory/<variant>: register_child_memory with item "task".
 void register_idle_memory(const std::string& variant, std::vector<std::string> argv, std::size_t tasks);
 
 /// The argv that re-runs this binary as the idle-memory child of `variant`; its main
-/// must hand `--idle-memory-child <variant> <tasks>` to the variant's measurement.
-std::vector<std::string> idle_memory_child_argv(const std::string& variant, std::size_t tasks);
+/// must hand `--idle-memory-child <variant> <tasks> [<extra>...]` to the variant's
+/// measurement (`extra`: what else the variant needs, such as a stack size).
+std::vector<std::string> idle_memory_child_argv(const std::string& variant, std::size_t tasks,
+                                                const std::vector<std::string>& extra = {});
 
 /// The first argument that selects the idle-memory child mode.
 inline constexpr const char* idle_memory_child_flag = "--idle-memory-child";
