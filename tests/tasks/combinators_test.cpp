@@ -1,31 +1,33 @@
-// gather / shield / wait_for, used from coroutine tasks, over every backend.
+// gather / shield / wait_for over tasks and from inside tasks: argument order, first
+// failure, return_exceptions, cancellation in both directions, shielded work going on,
+// and wait_for waiting for the inner task's cleanup.
+// Written once for both styles (support/style.hpp), run over every backend.
 #include <chrono>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include <corolla/core/combinators.hpp>
 #include <corolla/core/sleep.hpp>
-#include <corolla/coro/await.hpp>
-#include <corolla/coro/coro.hpp>
-#include <corolla/coro/create_task.hpp>
 
 #include "support/backend_matrix.hpp"
 #include "support/loop_fixture.hpp"
+#include "support/style.hpp"
 
 using namespace std::chrono_literals;
-using corolla::coro;
 using corolla::test::loop_fixture;
+namespace test = corolla::test;
 
 namespace {
 
-coro<int> value_after(corolla::duration d, int v) {
-    co_await corolla::sleep(d);
-    co_return v;
+TASK(int) value_after(corolla::duration d, int v) {
+    AWAIT(corolla::sleep(d));
+    RETURN v;
 }
 
-coro<int> fail_after(corolla::duration d, std::string what) {
-    co_await corolla::sleep(d);
+TASK(int) fail_after(corolla::duration d, std::string what) {
+    AWAIT(corolla::sleep(d));
     throw std::runtime_error(what);
 }
 
@@ -34,8 +36,8 @@ coro<int> fail_after(corolla::duration d, std::string what) {
 COROLLA_BACKEND_TEST(gather_variadic_returns_values_in_argument_order) {
     loop_fixture fx(backend);
     auto& loop = fx.loop();
-    auto a = corolla::create_task(loop, value_after(3s, 1));
-    auto b = corolla::create_task(loop, value_after(1s, 2));
+    auto a = test::spawn(loop, value_after, 3s, 1);
+    auto b = test::spawn(loop, value_after, 1s, 2);
     auto v = loop.create_future<void>();
     loop.call_later(2s, [&] { v.set_result(); });
     auto [x, y, z] = loop.run_until_complete(corolla::gather(a, b, v));
@@ -50,7 +52,7 @@ COROLLA_BACKEND_TEST(gather_over_a_range_and_empty_range) {
     auto& loop = fx.loop();
     std::vector<corolla::future<int>> fs;
     for (int i = 0; i < 5; ++i)
-        fs.push_back(corolla::create_task(loop, value_after(std::chrono::seconds(5 - i), i)));
+        fs.push_back(test::spawn(loop, value_after, std::chrono::seconds(5 - i), i));
     BOOST_TEST(loop.run_until_complete(corolla::gather(loop, fs)) == (std::vector<int>{0, 1, 2, 3, 4}));
     BOOST_TEST(loop.run_until_complete(corolla::gather(loop, std::vector<corolla::future<int>>{})).empty());
 }
@@ -58,8 +60,8 @@ COROLLA_BACKEND_TEST(gather_over_a_range_and_empty_range) {
 COROLLA_BACKEND_TEST(gather_first_exception_fails_without_cancelling_others) {
     loop_fixture fx(backend);
     auto& loop = fx.loop();
-    auto ok = corolla::create_task(loop, value_after(5s, 1));
-    auto bad = corolla::create_task(loop, fail_after(1s, "boom"));
+    auto ok = test::spawn(loop, value_after, 5s, 1);
+    auto bad = test::spawn(loop, fail_after, 1s, "boom");
     auto g = corolla::gather(ok, bad);
     BOOST_CHECK_THROW(loop.run_until_complete(g), std::runtime_error);
     BOOST_TEST(!ok.done());  // still running
@@ -69,9 +71,9 @@ COROLLA_BACKEND_TEST(gather_first_exception_fails_without_cancelling_others) {
 COROLLA_BACKEND_TEST(gather_return_exceptions_collects_outcomes) {
     loop_fixture fx(backend);
     auto& loop = fx.loop();
-    auto ok = corolla::create_task(loop, value_after(1s, 7));
-    auto bad = corolla::create_task(loop, fail_after(2s, "bad"));
-    auto gone = corolla::create_task(loop, value_after(3s, 9));
+    auto ok = test::spawn(loop, value_after, 1s, 7);
+    auto bad = test::spawn(loop, fail_after, 2s, "bad");
+    auto gone = test::spawn(loop, value_after, 3s, 9);
     loop.call_later(1500ms, [&] { gone.cancel(); });
     auto [r1, r2, r3] = loop.run_until_complete(corolla::gather(corolla::return_exceptions, ok, bad, gone));
     BOOST_TEST(r1.value() == 7);
@@ -83,8 +85,8 @@ COROLLA_BACKEND_TEST(gather_return_exceptions_collects_outcomes) {
 COROLLA_BACKEND_TEST(a_cancelled_child_fails_the_gather_without_cancelling_siblings) {
     loop_fixture fx(backend);
     auto& loop = fx.loop();
-    auto a = corolla::create_task(loop, value_after(5s, 1));
-    auto b = corolla::create_task(loop, value_after(5s, 2));
+    auto a = test::spawn(loop, value_after, 5s, 1);
+    auto b = test::spawn(loop, value_after, 5s, 2);
     auto g = corolla::gather(a, b);
     loop.call_later(1s, [&] { a.cancel(); });
     BOOST_CHECK_THROW(loop.run_until_complete(g), corolla::cancelled_error);
@@ -95,15 +97,15 @@ COROLLA_BACKEND_TEST(a_cancelled_child_fails_the_gather_without_cancelling_sibli
 COROLLA_BACKEND_TEST(cancelling_gather_cancels_children_and_is_refused_once_they_finished) {
     loop_fixture fx(backend);
     auto& loop = fx.loop();
-    auto a = corolla::create_task(loop, value_after(5s, 1));
-    auto b = corolla::create_task(loop, value_after(6s, 2));
+    auto a = test::spawn(loop, value_after, 5s, 1);
+    auto b = test::spawn(loop, value_after, 6s, 2);
     auto g = corolla::gather(a, b);
     loop.call_later(1s, [&] { BOOST_TEST(g.cancel("enough")); });
     BOOST_CHECK_THROW(loop.run_until_complete(g), corolla::cancelled_error);
     BOOST_TEST(a.cancelled());
     BOOST_TEST(b.cancelled());
     // all children finished before the gather's callbacks ran: cancel is refused
-    auto c = corolla::create_task(loop, value_after(1s, 3));
+    auto c = test::spawn(loop, value_after, 1s, 3);
     auto g2 = corolla::gather(c);
     loop.run_until_complete(c);
     BOOST_TEST(!g2.cancel());
@@ -113,9 +115,9 @@ COROLLA_BACKEND_TEST(cancelling_gather_cancels_children_and_is_refused_once_they
 COROLLA_BACKEND_TEST(cancelling_the_awaiting_task_cancels_the_gather_children) {
     loop_fixture fx(backend);
     auto& loop = fx.loop();
-    auto a = corolla::create_task(loop, value_after(5s, 1));
-    auto parent_body = [&]() -> coro<void> { (void)co_await corolla::gather(a); };
-    auto parent = corolla::create_task(loop, parent_body());
+    auto a = test::spawn(loop, value_after, 5s, 1);
+    auto parent_body = [&]() -> TASK(void) { (void)AWAIT(corolla::gather(a)); };
+    auto parent = test::spawn(loop, parent_body);
     loop.call_later(1s, [&] { parent.cancel(); });
     BOOST_CHECK_THROW(loop.run_until_complete(parent), corolla::cancelled_error);
     BOOST_TEST(a.cancelled());
@@ -124,9 +126,9 @@ COROLLA_BACKEND_TEST(cancelling_the_awaiting_task_cancels_the_gather_children) {
 COROLLA_BACKEND_TEST(shield_keeps_the_inner_work_running) {
     loop_fixture fx(backend);
     auto& loop = fx.loop();
-    auto inner = corolla::create_task(loop, value_after(5s, 42));
-    auto outer_body = [&]() -> coro<int> { co_return co_await corolla::shield(inner); };
-    auto outer = corolla::create_task(loop, outer_body());
+    auto inner = test::spawn(loop, value_after, 5s, 42);
+    auto outer_body = [&]() -> TASK(int) { RETURN AWAIT(corolla::shield(inner)); };
+    auto outer = test::spawn(loop, outer_body);
     loop.call_later(1s, [&] { outer.cancel(); });
     BOOST_CHECK_THROW(loop.run_until_complete(outer), corolla::cancelled_error);
     BOOST_TEST(!inner.cancelled());
@@ -140,10 +142,10 @@ COROLLA_BACKEND_TEST(shield_reports_a_later_inner_failure_once) {
     loop.set_exception_handler(
         [&](corolla::event_loop&, const corolla::exception_context& c) { reports.push_back(c.message); });
     {
-        auto inner = corolla::create_task(loop, fail_after(5s, "late"));
+        auto inner = test::spawn(loop, fail_after, 5s, "late");
         auto s = corolla::shield(inner);
         loop.call_later(1s, [&] { s.cancel(); });
-        auto done = corolla::create_task(loop, value_after(6s, 0));
+        auto done = test::spawn(loop, value_after, 6s, 0);
         loop.run_until_complete(done);
     }
     fx.drain();
@@ -154,25 +156,25 @@ COROLLA_BACKEND_TEST(shield_reports_a_later_inner_failure_once) {
 COROLLA_BACKEND_TEST(wait_for_returns_in_time_or_times_out_after_inner_cancelled) {
     loop_fixture fx(backend);
     auto& loop = fx.loop();
-    auto fast = corolla::create_task(loop, value_after(1s, 5));
+    auto fast = test::spawn(loop, value_after, 1s, 5);
     BOOST_TEST(loop.run_until_complete(corolla::wait_for(fast, 2s)) == 5);
 
     bool inner_cleanup_done = false;
-    auto slow_body = [&]() -> coro<int> {
+    auto slow_body = [&]() -> TASK(int) {
         bool cancelled = false;
         try {
-            co_await corolla::sleep(10s);
+            AWAIT(corolla::sleep(10s));
         } catch (const corolla::cancelled_error&) {
             cancelled = true;
         }
         if (cancelled) {
-            co_await corolla::sleep(1s);  // slow cleanup: wait_for must wait for it
+            AWAIT(corolla::sleep(1s));  // slow cleanup: wait_for must wait for it
             inner_cleanup_done = true;
             throw corolla::cancelled_error("cleaned up");
         }
-        co_return 0;
+        RETURN 0;
     };
-    auto slow = corolla::create_task(loop, slow_body());
+    auto slow = test::spawn(loop, slow_body);
     const auto t0 = loop.time();
     BOOST_CHECK_THROW(loop.run_until_complete(corolla::wait_for(slow, 2s)), corolla::timeout_error);
     BOOST_TEST(inner_cleanup_done);
@@ -183,30 +185,30 @@ COROLLA_BACKEND_TEST(wait_for_returns_in_time_or_times_out_after_inner_cancelled
 COROLLA_BACKEND_TEST(wait_for_returns_the_value_when_the_inner_suppresses_the_cancel) {
     loop_fixture fx(backend);
     auto& loop = fx.loop();
-    auto stubborn_body = []() -> coro<int> {
+    auto stubborn_body = []() -> TASK(int) {
         try {
-            co_await corolla::sleep(10s);
+            AWAIT(corolla::sleep(10s));
         } catch (const corolla::cancelled_error&) {
         }
-        co_return 99;
+        RETURN 99;
     };
-    auto t = corolla::create_task(loop, stubborn_body());
+    auto t = test::spawn(loop, stubborn_body);
     BOOST_TEST(loop.run_until_complete(corolla::wait_for(t, 1s)) == 99);
 }
 
 COROLLA_BACKEND_TEST(wait_for_never_swallows_an_outside_cancel) {
     loop_fixture fx(backend);
     auto& loop = fx.loop();
-    auto stubborn_body = []() -> coro<int> {
+    auto stubborn_body = []() -> TASK(int) {
         try {
-            co_await corolla::sleep(10s);
+            AWAIT(corolla::sleep(10s));
         } catch (const corolla::cancelled_error&) {
         }
-        co_return 99;  // suppresses the cancel it received
+        RETURN 99;  // suppresses the cancel it received
     };
-    auto inner = corolla::create_task(loop, stubborn_body());
-    auto waiter_body = [&]() -> coro<int> { co_return co_await corolla::wait_for(inner, 5s); };
-    auto waiter = corolla::create_task(loop, waiter_body());
+    auto inner = test::spawn(loop, stubborn_body);
+    auto waiter_body = [&]() -> TASK(int) { RETURN AWAIT(corolla::wait_for(inner, 5s)); };
+    auto waiter = test::spawn(loop, waiter_body);
     loop.call_later(1s, [&] { waiter.cancel(); });
     BOOST_CHECK_THROW(loop.run_until_complete(waiter), corolla::cancelled_error);
     BOOST_TEST(waiter.cancelled());
@@ -216,9 +218,9 @@ COROLLA_BACKEND_TEST(wait_for_never_swallows_an_outside_cancel) {
 COROLLA_BACKEND_TEST(wait_for_with_zero_or_huge_timeouts) {
     loop_fixture fx(backend);
     auto& loop = fx.loop();
-    auto t = corolla::create_task(loop, value_after(1s, 1));
+    auto t = test::spawn(loop, value_after, 1s, 1);
     BOOST_CHECK_THROW(loop.run_until_complete(corolla::wait_for(t, 0s)), corolla::timeout_error);
     BOOST_TEST(t.cancelled());
-    auto u = corolla::create_task(loop, value_after(1s, 2));
+    auto u = test::spawn(loop, value_after, 1s, 2);
     BOOST_TEST(loop.run_until_complete(corolla::wait_for(u, std::chrono::hours::max())) == 2);
 }
