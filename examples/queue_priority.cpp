@@ -1,0 +1,80 @@
+// The seeds' PriorityQueue lesson: a producer puts (priority, value) work items, one
+// consumer takes the lowest first, fetching each under a semaphore, and marks it done;
+// queue.join() waits for all of them, then the consumer is cancelled. The seed picks 7
+// random numbers and fetches from httpbin.org; here the numbers are fixed (so the output
+// can be checked) and the fetch is a simulated 1 s wait on a virtual clock.
+//
+// Python:   queue = asyncio.PriorityQueue()
+//           consumer = asyncio.ensure_future(consume(queue))
+//           await produce(queue); await queue.join(); consumer.cancel()
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <corolla/core/sleep.hpp>
+#include <corolla/core/wait.hpp>
+#include <corolla/coro/await.hpp>
+#include <corolla/coro/coro.hpp>
+#include <corolla/coro/create_task.hpp>
+#include <corolla/queue/queue.hpp>
+#include <corolla/sync/semaphore.hpp>
+
+using namespace std::chrono_literals;
+
+namespace {
+const std::vector<int> numbers{42, 7, 93, 15, 61, 3, 28};
+corolla::semaphore sema(3);
+std::vector<std::string> lines;
+
+void say(std::string line) {
+    std::printf("%s\n", line.c_str());
+    lines.push_back(std::move(line));
+}
+
+corolla::coro<int> collect_result(int a) {
+    auto permit = co_await sema.scoped();
+    co_await corolla::sleep(1s);  // the fetch
+    co_return a;
+}
+
+corolla::coro<void> produce(corolla::priority_queue<std::pair<int, int>>& queue) {
+    for (int num : numbers) {
+        say("producing " + std::to_string(num));
+        co_await queue.put({num, num});
+    }
+}
+
+corolla::coro<void> consume(corolla::priority_queue<std::pair<int, int>>& queue) {
+    for (;;) {
+        auto item = co_await queue.get();
+        int rs = co_await collect_result(item.first);
+        say("consuming " + std::to_string(rs) + "...");
+        queue.task_done();
+    }
+}
+
+corolla::coro<void> run(corolla::event_loop& loop) {
+    corolla::priority_queue<std::pair<int, int>> queue;
+    auto consumer = corolla::create_task(loop, consume(queue));
+    co_await produce(queue);
+    co_await queue.join();
+    consumer.cancel();
+    co_await corolla::wait(loop, std::vector<corolla::future<void>>(1, consumer));
+}
+}  // namespace
+
+int main() {
+    corolla::event_loop loop{corolla::loop_options{.clock = std::make_shared<corolla::virtual_clock>()}};
+    loop.run_until_complete(corolla::create_task(loop, run(loop)));
+    loop.close();
+    std::vector<std::string> expected;
+    for (int n : numbers)
+        expected.push_back("producing " + std::to_string(n));
+    for (int n : {3, 7, 15, 28, 42, 61, 93})
+        expected.push_back("consuming " + std::to_string(n) + "...");
+    const bool ok = lines == expected;
+    std::printf("%s\n", ok ? "lowest first, as in the seed" : "UNEXPECTED OUTPUT");
+    return ok ? 0 : 1;
+}

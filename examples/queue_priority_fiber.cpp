@@ -1,0 +1,71 @@
+// The seeds' PriorityQueue lesson in fiber style (see queue_priority.cpp): the same
+// queue and semaphore types, a producer and a consumer on fibers.
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <corolla/core/wait.hpp>
+#include <corolla/fiber/fiber.hpp>
+#include <corolla/queue/queue.hpp>
+#include <corolla/sync/semaphore.hpp>
+
+using namespace std::chrono_literals;
+
+namespace {
+using work_queue = corolla::priority_queue<std::pair<int, int>>;
+const std::vector<int> numbers{42, 7, 93, 15, 61, 3, 28};
+corolla::semaphore sema(3);
+std::vector<std::string> lines;
+
+void say(std::string line) {
+    std::printf("%s\n", line.c_str());
+    lines.push_back(std::move(line));
+}
+
+int collect_result(int a) {
+    auto permit = corolla::await(sema.scoped());
+    corolla::this_fiber::sleep(1s);  // the fetch
+    return a;
+}
+
+void produce(work_queue& queue) {
+    for (int num : numbers) {
+        say("producing " + std::to_string(num));
+        corolla::await(queue.put({num, num}));
+    }
+}
+
+void consume(work_queue& queue) {
+    for (;;) {
+        auto item = corolla::await(queue.get());
+        int rs = collect_result(item.first);
+        say("consuming " + std::to_string(rs) + "...");
+        queue.task_done();
+    }
+}
+
+void run(corolla::event_loop& loop) {
+    work_queue queue;
+    auto consumer = corolla::spawn_fiber(loop, consume, std::ref(queue));
+    produce(queue);
+    corolla::await(queue.join());
+    consumer.cancel();
+    corolla::await(corolla::wait(loop, std::vector<corolla::future<void>>(1, consumer)));
+}
+}  // namespace
+
+int main() {
+    corolla::event_loop loop{corolla::loop_options{.clock = std::make_shared<corolla::virtual_clock>()}};
+    loop.run_until_complete(corolla::spawn_fiber(loop, run, std::ref(loop)));
+    loop.close();
+    std::vector<std::string> expected;
+    for (int n : numbers)
+        expected.push_back("producing " + std::to_string(n));
+    for (int n : {3, 7, 15, 28, 42, 61, 93})
+        expected.push_back("consuming " + std::to_string(n) + "...");
+    const bool ok = lines == expected;
+    std::printf("%s\n", ok ? "lowest first, as in the seed" : "UNEXPECTED OUTPUT");
+    return ok ? 0 : 1;
+}

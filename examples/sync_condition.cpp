@@ -1,0 +1,86 @@
+// The seeds' Condition lesson: consumers wait on a condition; one producer wakes them one
+// at a time with notify(n), another wakes all of them with notify_all().
+//
+// Python:   condition = asyncio.Condition()
+//           task = loop.create_task(producer(condition))
+//           await asyncio.wait([consumer(condition, name, i) for i, name in ...]); task.cancel()
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <corolla/core/sleep.hpp>
+#include <corolla/core/wait.hpp>
+#include <corolla/coro/await.hpp>
+#include <corolla/coro/coro.hpp>
+#include <corolla/coro/create_task.hpp>
+#include <corolla/sync/condition.hpp>
+
+using namespace std::chrono_literals;
+
+namespace {
+std::vector<std::string> lines;
+
+void say(std::string line) {
+    std::printf("%s\n", line.c_str());
+    lines.push_back(std::move(line));
+}
+
+corolla::coro<void> consumer(corolla::condition& cond, std::string name, int second) {
+    co_await corolla::sleep(std::chrono::seconds(second));
+    auto held = co_await cond.scoped();  // async with cond:
+    co_await cond.wait();
+    say(name + ": Resource is available to consumer");
+}
+
+corolla::coro<void> producer(corolla::condition& cond) {
+    co_await corolla::sleep(2s);
+    for (int n = 1; n < 3; ++n) {
+        {
+            auto held = co_await cond.scoped();
+            say("notifying consumer " + std::to_string(n));
+            cond.notify(n);
+        }
+        co_await corolla::sleep(100ms);
+    }
+}
+
+corolla::coro<void> producer2(corolla::condition& cond) {
+    co_await corolla::sleep(2s);
+    auto held = co_await cond.scoped();
+    say("Making resource available");
+    cond.notify_all();
+}
+
+corolla::coro<void> main_task(corolla::event_loop& loop) {
+    corolla::condition condition;
+    auto task = corolla::create_task(loop, producer(condition));
+    std::vector<corolla::future<void>> consumers{corolla::create_task(loop, consumer(condition, "c1", 0)),
+                                                 corolla::create_task(loop, consumer(condition, "c2", 1))};
+    co_await corolla::wait(loop, consumers);
+    task.cancel();
+
+    task = corolla::create_task(loop, producer2(condition));
+    consumers = {corolla::create_task(loop, consumer(condition, "c1", 0)),
+                 corolla::create_task(loop, consumer(condition, "c2", 1))};
+    co_await corolla::wait(loop, consumers);
+    task.cancel();
+    co_await corolla::wait(loop, std::vector<corolla::future<void>>(1, task));  // let it finish cancelling
+}
+}  // namespace
+
+int main() {
+    corolla::event_loop loop{corolla::loop_options{.clock = std::make_shared<corolla::virtual_clock>()}};
+    loop.run_until_complete(corolla::create_task(loop, main_task(loop)));
+    loop.close();
+    const std::vector<std::string> expected{"notifying consumer 1",
+                                            "c1: Resource is available to consumer",
+                                            "notifying consumer 2",
+                                            "c2: Resource is available to consumer",
+                                            "Making resource available",
+                                            "c1: Resource is available to consumer",
+                                            "c2: Resource is available to consumer"};
+    const bool ok = lines == expected;
+    std::printf("%s\n", ok ? "output as in the seed" : "UNEXPECTED OUTPUT");
+    return ok ? 0 : 1;
+}
