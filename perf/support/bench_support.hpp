@@ -175,7 +175,8 @@ void register_corolla_queues(const std::vector<std::string>& backends, const ben
 void register_boost_fiber_sync(const bench_sizes& sizes);
 #endif
 #if defined(COROLLA_BENCH_HAVE_ASIO)
-/// Registers queue_throughput_*/asio (peers/asio_queue_bench.cpp): experimental::channel.
+/// Registers queue_throughput_*/asio and queue_throughput_*/asio_callbacks
+/// (peers/asio_queue_bench.cpp): experimental::channel with coroutines and with callbacks.
 void register_asio_queues(const bench_sizes& sizes);
 #endif
 #if defined(COROLLA_BENCH_PYTHON)

@@ -250,6 +250,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> peers;
 #if defined(COROLLA_BENCH_HAVE_ASIO)
     peers.push_back("asio");
+    peers.push_back("asio_callbacks");
 #endif
 #if defined(COROLLA_BENCH_HAVE_BOOST_FIBER)
     peers.push_back("boost_fiber");
