@@ -3,7 +3,10 @@ an SVG chart and a self-contained HTML report. Used by tools/compare; stdlib onl
 Benchmarks are named "<scenario>/<variant>": variant "corolla:<backend>", "floor:<mechanism>",
 "floor", or a peer ("libuv", "asio", "python_asyncio", "boost_fiber", ...). The fiber scenarios
 also carry "coro:<backend>": corolla's coroutine tasks doing the same as its fibers, shown with
-their ratios for reference but never a peer and never judged against a target. Every ratio is
+their ratios for reference but never a peer and never judged against a target. The sync and queue
+scenarios carry "fiber:<backend>": corolla's fibers using the same objects as its coroutine tasks
+("corolla:<backend>"), judged like them where a target names the kind; their floor, where they
+have one, is "floor:fiber:<backend>". Every ratio is
 corolla figure / reference figure, so < 1 is better: time per item, or for the counter scenarios
 (COUNTER_SCENARIOS, e.g. idle-task memory) the counter, such as resident bytes per task.
 """
@@ -17,9 +20,12 @@ from dataclasses import dataclass, field
 
 TIME_UNITS_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
-# The issue's acceptance targets: (scenario, reference, bound, text). The reference is "floor",
-# a peer variant (the bound is on corolla/reference), or "absolute" (the bound is on corolla's
-# own figure, in the scenario's unit).
+# The issue's acceptance targets: (scenario, reference, bound, text[, kinds]). The reference is
+# "floor", a peer variant (the bound is on corolla/reference), or "absolute" (the bound is on
+# corolla's own figure, in the scenario's unit). `kinds` are the variant kinds judged (default
+# corolla only); the sync and queue targets judge corolla's fibers too, since the same objects
+# serve both styles.
+BOTH_STYLES = ("corolla", "fiber")
 TARGETS = [
     ("loop_tick", "floor", 1.10, "loop tick <= 1.1x the raw floor of the same mechanism"),
     ("timer_start_cancel", "libuv", 1.0 / 3.0, "10^6 timer start+cancel >= 3x faster than libuv"),
@@ -30,6 +36,21 @@ TARGETS = [
     ("fiber_switch", "floor", 1.25, "fiber switch <= 1.25x a raw Boost.Context resume pair"),
     ("fiber_switch", "boost_fiber", 1.0 / 4.0, "fiber switch >= 4x faster than Boost.Fiber yield"),
     ("fiber_spawn", "boost_fiber", 1.0 / 6.0, "10^5 fiber spawns >= 6x faster than Boost.Fiber fiber+join"),
+    ("lock_handoff", "floor", 1.2, "lock hand-off <= 1.2x a bare future ping-pong hop", BOTH_STYLES),
+    # Asio's channel is judged in both of its forms: with coroutines (the like of corolla's
+    # coroutine tasks) and with plain completion handlers (its fastest form).
+    ("queue_throughput_1", "asio", 1.0 / 5.0, "queue throughput (maxsize 1) >= 5x Asio channel (coroutines)",
+     BOTH_STYLES),
+    ("queue_throughput_1", "asio_callbacks", 1.0 / 5.0,
+     "queue throughput (maxsize 1) >= 5x Asio channel (completion handlers)", BOTH_STYLES),
+    ("queue_throughput_1", "boost_fiber", 1.0 / 2.0, "queue throughput (maxsize 1) >= 2x Boost.Fiber channel",
+     BOTH_STYLES),
+    ("queue_throughput_1024", "asio", 1.0 / 5.0, "queue throughput (maxsize 1024) >= 5x Asio channel (coroutines)",
+     BOTH_STYLES),
+    ("queue_throughput_1024", "asio_callbacks", 1.0 / 5.0,
+     "queue throughput (maxsize 1024) >= 5x Asio channel (completion handlers)", BOTH_STYLES),
+    ("queue_throughput_1024", "boost_fiber", 1.0 / 2.0,
+     "queue throughput (maxsize 1024) >= 2x Boost.Fiber channel", BOTH_STYLES),
 ]
 
 # Scenarios whose figure is a Google Benchmark counter, not a time: scenario -> (counter,
@@ -78,6 +99,24 @@ SCENARIO_NOTES = {
     "idle_fiber_memory_small": "as idle_fiber_memory, with 16 KiB stacks (the smallest the fiber adapter hands "
     "out; an idle fiber touches about 2.3 KiB, a cancellation unwinding about 4 KiB); floor: raw fibers on "
     "16 KiB mappings",
+    "lock_uncontended": "time per acquire+release of a free lock in one task (co_await mu.acquire(); "
+    "mu.release()); fiber: the same lock through corolla::await; boost_fiber: boost::fibers::mutex "
+    "lock()+unlock() in a fiber; python_asyncio: asyncio.Lock acquire()+release() in a task",
+    "lock_handoff": "time per hand-off: two tasks each acquire()+release() in a loop after the lock was held "
+    "until both wait, so the FIFO lock passes from one to the other on every release; floor: corolla's "
+    "future ping-pong per hop (a round trip is two hops), same backend and style; boost_fiber: its mutex "
+    "does not hand over, so each fiber holds it across a yield() and yields after unlock() (three switches "
+    "per hand-off); python_asyncio: asyncio.Lock, which is fair, the same loop",
+    "event_set_resume": "time per set -> waiter resumes: two tasks ping-pong through two events (wait, clear, "
+    "set the other's); floor: the future ping-pong per hop; boost_fiber: a flag under a fibers::mutex with a "
+    "condition_variable (Boost.Fiber has no event); python_asyncio: asyncio.Event",
+    "queue_throughput_1": "time per item: a producer task putting n ints into a queue of maxsize 1, a consumer "
+    "task getting them (each item wakes both); asio: experimental::channel<void(error_code, int)> of size 1, "
+    "co_spawn + use_awaitable; asio_callbacks: the same channel with completion handlers; boost_fiber: buffered_channel<int>(2), which holds 1; python_asyncio: "
+    "asyncio.Queue(1)",
+    "queue_throughput_1024": "as queue_throughput_1 with maxsize 1024 (the tasks switch about once per 1024 "
+    "items); asio: channel of size 1024; boost_fiber: buffered_channel<int>(1024), which holds 1023; "
+    "python_asyncio: asyncio.Queue(1024)",
 }
 
 
@@ -101,6 +140,8 @@ class variant_stats:
             return "corolla"
         if self.variant.startswith("coro:"):
             return "coro"  # corolla's coroutine style beside its fibers: a reference, not a peer
+        if self.variant.startswith("fiber:"):
+            return "fiber"  # corolla's fibers beside its coroutine tasks (sync, queue)
         if self.variant == "floor" or self.variant.startswith("floor:"):
             return "floor"
         return "peer"
@@ -205,6 +246,15 @@ def overlap(a: variant_stats, b: variant_stats) -> bool:
     return a.low <= b.high and b.low <= a.high
 
 
+def floor_of(v: variant_stats, variants: dict) -> variant_stats | None:
+    """The floor of corolla variant `v`: "floor:fiber:<backend>" for a fiber: variant where there
+    is one, else "floor:<backend>", else "floor"."""
+    backend = v.variant.split(":", 1)[1]
+    if v.kind == "fiber" and "floor:fiber:" + backend in variants:
+        return variants["floor:fiber:" + backend]
+    return variants.get("floor:" + backend) or variants.get("floor")
+
+
 def compare(stats: dict) -> list:
     by_scenario: dict[str, dict[str, variant_stats]] = {}
     for st in stats.values():
@@ -215,10 +265,9 @@ def compare(stats: dict) -> list:
         peers = [v for v in variants.values() if v.kind == "peer"]
         best_peer = min(peers, key=lambda v: v.median) if peers else None
         for v in variants.values():
-            if v.kind not in ("corolla", "coro"):
+            if v.kind not in ("corolla", "coro", "fiber"):
                 continue
-            backend = v.variant.split(":", 1)[1]
-            floor = variants.get("floor:" + backend) or variants.get("floor")
+            floor = floor_of(v, variants)
             for ref, kind in ((floor, "floor"), (best_peer, "peer")):
                 if ref is None:
                     continue
@@ -231,19 +280,19 @@ def evaluate_targets(stats: dict, meaningful: bool = True) -> list:
     """Checks TARGETS against the named reference (not merely the best peer); with
     meaningful=False (smoke sizes) the ratios are listed, not judged."""
     results = []
-    for scenario, ref, bound, text in TARGETS:
+    for scenario, ref, bound, text, *rest in TARGETS:
+        kinds = rest[0] if rest else ("corolla",)
         variants = {s.variant: s for s in stats.values() if s.scenario == scenario and s.samples}
         rows = []
-        for v in sorted(variants.values(), key=lambda x: x.variant):
-            if v.kind != "corolla":
+        for v in sorted(variants.values(), key=lambda x: (kinds.index(x.kind) if x.kind in kinds else 0, x.variant)):
+            if v.kind not in kinds:
                 continue
             if ref == "absolute":
                 rows.append({"variant": v.variant, "reference": "", "ratio": v.median, "met": v.median <= bound,
                              "within_noise": False, "unit": v.unit})
                 continue
             if ref == "floor":
-                backend = v.variant.split(":", 1)[1]
-                other = variants.get("floor:" + backend) or variants.get("floor")
+                other = floor_of(v, variants)
             else:
                 other = variants.get(ref)
             if other is None:
@@ -261,7 +310,7 @@ def evaluate_targets(stats: dict, meaningful: bool = True) -> list:
         else:
             status = f"n/a (no {ref} result)"
         results.append({"scenario": scenario, "reference": ref, "bound": bound, "text": text, "status": status,
-                        "rows": rows})
+                        "kinds": list(kinds), "rows": rows})
     return results
 
 
@@ -336,8 +385,9 @@ def scenario_order(stats: dict) -> list:
 
 
 def variant_order(variants: list) -> list:
-    rank = {"corolla": 0, "coro": 1, "floor": 2, "peer": 3}
-    return sorted(variants, key=lambda v: (rank[v.kind], v.variant))
+    rank = {"corolla": 0, "coro": 1, "fiber": 1, "floor": 2, "peer": 3}
+    # floor:fiber:<backend> after the coroutine floors, as fiber:<backend> after corolla:<backend>.
+    return sorted(variants, key=lambda v: (rank[v.kind], v.variant.startswith("floor:fiber:"), v.variant))
 
 
 def rows_for(stats: dict, comparisons: list, scenario: str) -> list:
@@ -426,6 +476,7 @@ def svg_chart(comparisons: list, targets: list) -> str:
         return label_w + plot_w / 2 + v / span * (plot_w / 2)
 
     bounds = {(t["scenario"], t["reference"]): t["bound"] for t in targets}
+    judged = {(t["scenario"], t["reference"]): tuple(t.get("kinds", ("corolla",))) for t in targets}
     body = []
     y = top
     previous = None
@@ -450,7 +501,7 @@ def svg_chart(comparisons: list, targets: list) -> str:
         body.append(f'<text x="{tx:.1f}" y="{y + bar_h - 4}" text-anchor="{anchor}">{c.ratio:.2f}x'
                     f'{" ~" if c.within_noise else ""}</text>')
         key = (c.scenario, "floor" if c.reference_kind == "floor" else c.reference)
-        if key in bounds and c.variant.startswith("corolla:"):
+        if key in bounds and c.variant.split(":", 1)[0] in judged[key]:
             bx = x_of(bounds[key])
             body.append(f'<line x1="{bx:.1f}" x2="{bx:.1f}" y1="{y - 2}" y2="{y + bar_h + 2}" stroke="#d62728" '
                         f'stroke-width="2" stroke-dasharray="3,2"><title>target {bounds[key]:.2f}x</title></line>')

@@ -3,7 +3,10 @@
 // and peer files. Names are "<scenario>/<variant>" with variant "corolla:<backend>",
 // "floor:<mechanism>", "floor" or a peer such as "libuv". The fiber scenarios also run
 // corolla's other execution style beside its fibers, for reference, as "coro:<backend>"
-// (a coroutine task doing the same); tools/compare never judges a target on it.
+// (a coroutine task doing the same); tools/compare never judges a target on it. The sync
+// and queue scenarios run corolla's coroutine tasks as "corolla:<backend>" and its fibers
+// as "fiber:<backend>" (the same objects serve both styles, so both are judged), with
+// "floor:<backend>" / "floor:fiber:<backend>" for a floor built from corolla's own futures.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -31,12 +34,20 @@ struct bench_sizes {
     std::size_t fiber_switches = 200'000;   ///< fiber_switch: switches between two fibers
     std::size_t fiber_count = 100'000;      ///< fiber_spawn: fibers spawned, run and finished
     std::size_t idle_fibers = 100'000;      ///< idle_fiber_memory: fibers parked in a 1 h sleep
+    std::size_t lock_ops = 1'000'000;       ///< lock_uncontended: acquire+release pairs
+    std::size_t lock_handoffs = 100'000;    ///< lock_handoff: hand-offs between two tasks (also the floor's hops)
+    std::size_t event_hops = 100'000;       ///< event_set_resume: set -> waiter resumes
+    std::size_t queue_items = 200'000;      ///< queue_throughput_*: items from producer to consumer
     // Python asyncio is some 10-50x slower per item, so its runs are scaled down to keep a
     // round in the seconds; the figures compared are per item (idle memory: per task).
     std::size_t python_task_count = 100'000;
     std::size_t python_pingpong_rounds = 10'000;
     std::size_t python_ready_awaits = 1'000'000;
     std::size_t python_idle_tasks = 100'000;
+    std::size_t python_lock_ops = 200'000;
+    std::size_t python_lock_handoffs = 20'000;
+    std::size_t python_event_hops = 20'000;
+    std::size_t python_queue_items = 20'000;
     bool smoke = false;
 };
 
@@ -54,10 +65,18 @@ inline bench_sizes sizes_from_env() {
                 .fiber_switches = 1'000,
                 .fiber_count = 1'000,
                 .idle_fibers = 1'000,
+                .lock_ops = 1'000,
+                .lock_handoffs = 1'000,
+                .event_hops = 1'000,
+                .queue_items = 2'000,
                 .python_task_count = 1'000,
                 .python_pingpong_rounds = 100,
                 .python_ready_awaits = 1'000,
                 .python_idle_tasks = 1'000,
+                .python_lock_ops = 1'000,
+                .python_lock_handoffs = 100,
+                .python_event_hops = 100,
+                .python_queue_items = 2'000,
                 .smoke = true};
     return {};
 }
@@ -74,6 +93,20 @@ inline std::string bench_name(std::string_view scenario, std::string_view varian
 inline void set_batch(benchmark::State& state, std::size_t batch) {
     state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(batch));
     state.counters["batch"] = static_cast<double>(batch);
+}
+
+/// The measuring loop of a batch scenario: one untimed `round()` first (so every contender
+/// runs on warm memory), then one per iteration; a round that returns false ends the
+/// benchmark with `failure`. `batch` items per round.
+template <class Round>
+void timed_rounds(benchmark::State& state, std::size_t batch, const char* failure, Round round) {
+    if (!round()) state.SkipWithError(failure);
+    for (auto _ : state)
+        if (!round()) {
+            state.SkipWithError(failure);
+            break;
+        }
+    set_batch(state, batch);
 }
 
 /// Timer delays for the start/cancel scenario, identical for every contender: spread
@@ -127,6 +160,29 @@ void register_boost_fibers(const bench_sizes& sizes);
 /// Registers idle_fiber_memory/boost_fiber (Boost.Fiber's default stack).
 void register_boost_idle_fibers(const bench_sizes& sizes);
 [[noreturn]] void boost_idle_fibers_child(std::size_t fibers);
+#endif
+
+// Sync and queue benchmarks (corolla_bench_sync): perf/sync/sync_bench.cpp holds main and
+// the lock and event scenarios, perf/queue/queue_bench.cpp the queue ones.
+
+/// Registers queue_throughput_1 and queue_throughput_1024 for every backend: coroutine
+/// tasks ("corolla:<backend>") and, when built with fibers, fibers ("fiber:<backend>").
+void register_corolla_queues(const std::vector<std::string>& backends, const bench_sizes& sizes);
+
+#if defined(COROLLA_BENCH_HAVE_BOOST_FIBER)
+/// Registers the Boost.Fiber peer of the sync binary (peers/boost_fiber_sync_bench.cpp):
+/// lock_uncontended, lock_handoff, event_set_resume, queue_throughput_*.
+void register_boost_fiber_sync(const bench_sizes& sizes);
+#endif
+#if defined(COROLLA_BENCH_HAVE_ASIO)
+/// Registers queue_throughput_*/asio and queue_throughput_*/asio_callbacks
+/// (peers/asio_queue_bench.cpp): experimental::channel with coroutines and with callbacks.
+void register_asio_queues(const bench_sizes& sizes);
+#endif
+#if defined(COROLLA_BENCH_PYTHON)
+/// Registers the asyncio peer of the sync binary (peers/python_sync_bench.cpp running
+/// peers/asyncio_sync.py).
+void register_python_sync(const bench_sizes& sizes);
 #endif
 
 // Boost.Asio peer (peers/asio_task_bench.cpp), compiled only when Boost >= 1.81 was found.
