@@ -14,38 +14,6 @@ waiter_list::~waiter_list() {
     }
 }
 
-void waiter_list::push_back(waiter& w) noexcept {
-    w.list = this;
-    w.next = nullptr;
-    w.prev = tail_;
-    if (tail_)
-        tail_->next = &w;
-    else
-        head_ = &w;
-    tail_ = &w;
-    ++size_;
-}
-
-void waiter_list::remove(waiter& w) noexcept {
-    if (w.prev)
-        w.prev->next = w.next;
-    else
-        head_ = w.next;
-    if (w.next)
-        w.next->prev = w.prev;
-    else
-        tail_ = w.prev;
-    w.prev = w.next = nullptr;
-    w.list = nullptr;
-    --size_;
-}
-
-waiter* waiter_list::pop_front() noexcept {
-    waiter* w = head_;
-    if (w) remove(*w);
-    return w;
-}
-
 void waiter_list::fail_all(const std::exception_ptr& e) {
     while (waiter* w = pop_front())
         if (!w->done()) w->set_exception(e);
@@ -62,12 +30,9 @@ waiter::~waiter() {
     if (list) list->remove(*this);
 }
 
-event_loop& loop_binding::bind(event_loop& loop, const char* what) {
-    if (loop_ == nullptr)
-        loop_ = &loop;
-    else if (loop_ != &loop)
-        throw invalid_state_error(std::string(what) + " is bound to a different event loop");
-    return loop;
+void loop_binding::bind_first(event_loop& loop, const char* what) {
+    if (loop_ != nullptr) throw invalid_state_error(std::string(what) + " is bound to a different event loop");
+    loop_ = &loop;
 }
 
 event_loop& current_loop(const char* what) {
@@ -76,7 +41,7 @@ event_loop& current_loop(const char* what) {
     throw invalid_state_error(std::string(what) + ": no running task or event loop (pass the loop explicitly)");
 }
 
-void rethrow_unless_granted(waiter& w) {
+void rethrow_failed(waiter& w) {
     if (w.cancelled()) throw cancelled_error(w.cancel_message());
     if (std::exception_ptr e = w.exception()) std::rethrow_exception(e);
 }

@@ -23,13 +23,6 @@ void queue_base::task_done() {
             w->set_result();
 }
 
-void queue_base::stored(std::size_t size) {
-    ++unfinished_;
-    wake_getter(size);
-}
-
-void queue_base::taken(std::size_t size) { wake_putter(size); }
-
 void queue_base::wake_getter(std::size_t size) {
     if (!getters_.empty() && size > reserved_items_) {
         ++reserved_items_;

@@ -18,17 +18,11 @@ void event::set() {
         w->set_result();
 }
 
-detail::future_base* event::wait_op::start(event_loop& loop) {
-    if (e_->set_) return nullptr;
+detail::future_base* event::wait_op::wait(event_loop& loop) {
     e_->binding_.bind(loop, "event");
     w_ = detail::make_waiter(loop);
     e_->waiters_.push_back(*w_);
     return w_.get();
-}
-
-void event::wait_op::finish(std::exception_ptr injected) {
-    if (auto w = std::move(w_)) detail::rethrow_unless_granted(*w);
-    if (injected) std::rethrow_exception(injected);  // nothing to give back: the flag stays set
 }
 
 }  // namespace corolla

@@ -10,12 +10,6 @@ lock::~lock() {
     waiters_.fail_all(std::make_exception_ptr(invalid_state_error("the lock was destroyed while tasks waited for it")));
 }
 
-bool lock::try_acquire() noexcept {
-    if (locked_) return false;  // free implies nobody waits: release() hands over directly
-    locked_ = true;
-    return true;
-}
-
 void lock::release() {
     if (!locked_) throw invalid_state_error("lock.release(): the lock is not held");
     grant_next();
@@ -38,15 +32,14 @@ void lock::hand_to(detail::waiter& w) {
     }
 }
 
-detail::future_base* lock::acquire_op::start(event_loop& loop) {
-    if (l_->try_acquire()) return nullptr;
+detail::future_base* lock::acquire_op::wait(event_loop& loop) {
     l_->binding_.bind(loop, "lock");
     w_ = detail::make_waiter(loop);
     l_->waiters_.push_back(*w_);
     return w_.get();
 }
 
-void lock::acquire_op::finish(std::exception_ptr injected) {
+void lock::acquire_op::finish_wait(std::exception_ptr injected) {
     auto w = std::move(w_);
     if (w) {
         detail::rethrow_unless_granted(*w);

@@ -18,12 +18,6 @@ semaphore::~semaphore() {
         std::make_exception_ptr(invalid_state_error("the semaphore was destroyed while tasks waited for it")));
 }
 
-bool semaphore::try_acquire() noexcept {
-    if (locked()) return false;
-    --value_;
-    return true;
-}
-
 void semaphore::release() {
     if (bound_ >= 0 && value_ >= bound_) throw value_error("bounded_semaphore released too many times");
     if (detail::waiter* w = waiters_.pop_front())
@@ -32,15 +26,14 @@ void semaphore::release() {
         ++value_;
 }
 
-detail::future_base* semaphore::acquire_op::start(event_loop& loop) {
-    if (s_->try_acquire()) return nullptr;
+detail::future_base* semaphore::acquire_op::wait(event_loop& loop) {
     s_->binding_.bind(loop, "semaphore");
     w_ = detail::make_waiter(loop);
     s_->waiters_.push_back(*w_);
     return w_.get();
 }
 
-void semaphore::acquire_op::finish(std::exception_ptr injected) {
+void semaphore::acquire_op::finish_wait(std::exception_ptr injected) {
     auto w = std::move(w_);
     if (w) {
         detail::rethrow_unless_granted(*w);

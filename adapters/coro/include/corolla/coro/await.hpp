@@ -59,20 +59,18 @@ struct yield_awaiter {
 template <class Op>
 struct operation_awaiter {
     Op op;
+    task_core* t = nullptr;  ///< looked up once: the same task resumes this frame
     future_base* f = nullptr;
     bool await_ready() {
-        f = op.start(require_task("co_await of an operation").as_future().loop());
+        t = &require_task("co_await of an operation");
+        f = op.start(t->as_future().loop());
         return f == nullptr;
     }
     void await_suspend(std::coroutine_handle<> h) {
-        task_core& t = *current_task_core();
-        t.resume_point = h.address();
-        t.suspend_on(*f);
+        t->resume_point = h.address();
+        t->suspend_on(*f);
     }
-    typename Op::result_type await_resume() {
-        task_core* t = current_task_core();
-        return op.finish(t ? t->take_injected() : nullptr);
-    }
+    typename Op::result_type await_resume() { return op.finish(f ? t->take_injected() : nullptr); }
 };
 
 }  // namespace detail

@@ -95,11 +95,18 @@ protected:
     bool can_put(std::size_t size) const noexcept { return maxsize_ == 0 || size + reserved_slots_ < maxsize_; }
     bool can_get(std::size_t size) const noexcept { return size > reserved_items_; }
     /// An item was stored: count it and reserve it for the first waiting getter.
-    void stored(std::size_t size);
+    void stored(std::size_t size) {
+        ++unfinished_;
+        if (!getters_.empty()) wake_getter(size);
+    }
     /// An item taken came back (a cancelled get): reserve it for a waiting getter.
-    void restored(std::size_t size) { wake_getter(size); }
+    void restored(std::size_t size) {
+        if (!getters_.empty()) wake_getter(size);
+    }
     /// An item was taken: reserve the freed slot for the first waiting putter.
-    void taken(std::size_t size);
+    void taken(std::size_t size) {
+        if (!putters_.empty()) wake_putter(size);
+    }
     [[noreturn]] void throw_cannot_put() const;
     [[noreturn]] void throw_cannot_get() const;
     /// Lines up a getter (putter) and returns the future to wait on.
@@ -197,8 +204,8 @@ public:
     basic_queue(std::size_t maxsize, C compare) : queue_base(maxsize), store_{{}, std::move(compare)} {}
 
     /// Items in the queue (including ones reserved for getters that have not resumed).
-    std::size_t qsize() const noexcept { return store_.items.size(); }
-    bool empty() const noexcept { return store_.items.empty(); }
+    std::size_t qsize() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
     /// True when put() would wait.
     bool full() const noexcept { return !can_put(qsize()); }
 
@@ -212,7 +219,7 @@ public:
     void put_nowait(U&& item) {
         if (is_shut_down()) throw_cannot_put();
         if (!can_put(qsize())) throw queue_full("put_nowait: the queue is full");
-        store_.push(std::forward<U>(item));
+        push_item(std::forward<U>(item));
         stored(qsize());
     }
     /// Takes an item at once or throws queue_empty / queue_shut_down.
@@ -226,6 +233,7 @@ public:
         if (immediate) {
             discarded = qsize();
             store_.items.clear();
+            size_ = 0;
         }
         shut_down(discarded);
     }
@@ -281,7 +289,7 @@ public:
         detail::future_base* start(event_loop& loop) {
             if (q_->is_shut_down()) q_->throw_cannot_put();
             if (q_->can_put(q_->qsize())) {
-                q_->store_.push(std::move(*item_));
+                q_->push_item(std::move(*item_));
                 q_->stored(q_->qsize());
                 return nullptr;
             }
@@ -292,7 +300,7 @@ public:
                 q_->end_put_wait(std::move(w_), injected, q_->qsize());  // throws unless granted
                 if (injected) std::rethrow_exception(injected);
                 if (q_->is_shut_down()) q_->throw_cannot_put();
-                q_->store_.push(std::move(*item_));
+                q_->push_item(std::move(*item_));
                 q_->stored(q_->qsize());
                 return;
             }
@@ -308,16 +316,24 @@ public:
 private:
     T take() {
         T v = store_.pop();
-        taken(qsize());
+        --size_;
+        taken(size_);
         return v;
     }
     /// Returns an item taken by a get that is cancelled before its code resumed.
     void put_back(T&& v) {
-        store_.push(std::move(v));
-        restored(qsize());
+        push_item(std::move(v));
+        restored(size_);
+    }
+
+    template <class U>
+    void push_item(U&& v) {
+        store_.push(std::forward<U>(v));
+        ++size_;
     }
 
     Store store_;
+    std::size_t size_ = 0;  ///< kept here: std::deque::size() is not a load
 };
 
 template <class T>

@@ -47,10 +47,15 @@ public:
     ~wait_op() {
         if (w_ && w_->list) w_->list->remove(*w_);
     }
-    detail::future_base* start(event_loop& loop);
-    void finish(std::exception_ptr injected);
+    detail::future_base* start(event_loop& loop) { return e_->set_ ? nullptr : wait(loop); }
+    void finish(std::exception_ptr injected) {
+        if (w_) detail::rethrow_unless_granted(*w_);
+        // Nothing to give back when cancelled after the wakeup: the flag stays set.
+        if (injected) std::rethrow_exception(injected);
+    }
 
 private:
+    detail::future_base* wait(event_loop& loop);
     event* e_;
     detail::intrusive_ptr<detail::waiter> w_;
 };

@@ -39,7 +39,11 @@ public:
     /// acquire() that yields a release_guard.
     [[nodiscard]] detail::scoped_op<lock, acquire_op> scoped() noexcept;
     /// Takes the lock when it is free; never waits.
-    bool try_acquire() noexcept;
+    bool try_acquire() noexcept {
+        if (locked_) return false;  // free implies nobody waits: release() hands over directly
+        locked_ = true;
+        return true;
+    }
     /// Releases the lock, handing it to the first waiter if any. invalid_state_error when
     /// the lock is not held.
     void release();
@@ -67,10 +71,14 @@ public:
     ~acquire_op() {
         if (w_) withdraw();
     }
-    detail::future_base* start(event_loop& loop);
-    void finish(std::exception_ptr injected);
+    detail::future_base* start(event_loop& loop) { return l_->try_acquire() ? nullptr : wait(loop); }
+    void finish(std::exception_ptr injected) {
+        if (w_ || injected) finish_wait(std::move(injected));
+    }
 
 private:
+    detail::future_base* wait(event_loop& loop);
+    void finish_wait(std::exception_ptr injected);
     void withdraw() noexcept;
     lock* l_;
     detail::intrusive_ptr<detail::waiter> w_;

@@ -37,7 +37,11 @@ public:
     [[nodiscard]] acquire_op acquire() noexcept;
     [[nodiscard]] detail::scoped_op<semaphore, acquire_op> scoped() noexcept;
     /// Takes a permit when one is free and nobody waits; never waits.
-    bool try_acquire() noexcept;
+    bool try_acquire() noexcept {
+        if (locked()) return false;
+        --value_;
+        return true;
+    }
     /// Returns a permit (to the first waiter if any). A bounded semaphore throws
     /// value_error when every permit is already back.
     void release();
@@ -68,10 +72,14 @@ public:
     ~acquire_op() {
         if (w_) withdraw();
     }
-    detail::future_base* start(event_loop& loop);
-    void finish(std::exception_ptr injected);
+    detail::future_base* start(event_loop& loop) { return s_->try_acquire() ? nullptr : wait(loop); }
+    void finish(std::exception_ptr injected) {
+        if (w_ || injected) finish_wait(std::move(injected));
+    }
 
 private:
+    detail::future_base* wait(event_loop& loop);
+    void finish_wait(std::exception_ptr injected);
     void withdraw() noexcept;
     semaphore* s_;
     detail::intrusive_ptr<detail::waiter> w_;

@@ -28,10 +28,10 @@ public:
     bool empty() const noexcept { return head_ == nullptr; }
     std::size_t size() const noexcept { return size_; }
     waiter* front() const noexcept { return head_; }
-    void push_back(waiter& w) noexcept;
-    void remove(waiter& w) noexcept;
+    inline void push_back(waiter& w) noexcept;
+    inline void remove(waiter& w) noexcept;
     /// Unlinks and returns the first waiter (null when empty).
-    waiter* pop_front() noexcept;
+    inline waiter* pop_front() noexcept;
     /// Completes every waiter with exception `e` (the primitive breaks or goes away).
     void fail_all(const std::exception_ptr& e);
 
@@ -69,6 +69,39 @@ private:
     ~waiter() override;
 };
 
+// Inline: these run on every wait and wake.
+void waiter_list::push_back(waiter& w) noexcept {
+    w.list = this;
+    w.next = nullptr;
+    w.prev = tail_;
+    if (tail_)
+        tail_->next = &w;
+    else
+        head_ = &w;
+    tail_ = &w;
+    ++size_;
+}
+
+void waiter_list::remove(waiter& w) noexcept {
+    if (w.prev)
+        w.prev->next = w.next;
+    else
+        head_ = w.next;
+    if (w.next)
+        w.next->prev = w.prev;
+    else
+        tail_ = w.prev;
+    w.prev = w.next = nullptr;
+    w.list = nullptr;
+    --size_;
+}
+
+waiter* waiter_list::pop_front() noexcept {
+    waiter* w = head_;
+    if (w) remove(*w);
+    return w;
+}
+
 inline intrusive_ptr<waiter> make_waiter(event_loop& loop) { return intrusive_ptr<waiter>(new waiter(loop)); }
 
 /// The loop a primitive belongs to: bound on its first wait, like asyncio's primitives.
@@ -76,17 +109,24 @@ class loop_binding {
 public:
     /// Binds to `loop`, or throws invalid_state_error naming `what` when already bound
     /// to another loop.
-    event_loop& bind(event_loop& loop, const char* what);
+    event_loop& bind(event_loop& loop, const char* what) {
+        if (loop_ != &loop) bind_first(loop, what);
+        return loop;
+    }
     event_loop* loop() const noexcept { return loop_; }
 
 private:
+    void bind_first(event_loop& loop, const char* what);
     event_loop* loop_ = nullptr;
 };
 
-/// Throws what a waiter that completed without being granted anything holds:
-/// cancelled_error (cancelled) or its exception (the primitive failed it).
-void rethrow_unless_granted(waiter& w);
 /// True when `w` completed with a result (the primitive granted it what it waited for).
 inline bool granted(const waiter& w) noexcept { return w.status() == future_status::done && !w.has_exception(); }
+/// Throws what a waiter that completed without being granted anything holds:
+/// cancelled_error (cancelled) or its exception (the primitive failed it).
+void rethrow_failed(waiter& w);
+inline void rethrow_unless_granted(waiter& w) {
+    if (!granted(w)) rethrow_failed(w);
+}
 
 }  // namespace corolla::detail
