@@ -32,28 +32,11 @@ void lock::hand_to(detail::waiter& w) {
     }
 }
 
-detail::future_base* lock::acquire_op::wait(event_loop& loop) {
-    l_->binding_.bind(loop, "lock");
-    w_ = detail::make_waiter(loop);
-    l_->waiters_.push_back(*w_);
-    return w_.get();
-}
-
-void lock::acquire_op::finish_wait(std::exception_ptr injected) {
-    auto w = std::move(w_);
-    if (w) {
-        detail::rethrow_unless_granted(*w);
-        if (injected) l_->release();  // handed the lock, then cancelled: pass it on
-    }
-    if (injected) std::rethrow_exception(injected);
-}
-
-void lock::acquire_op::withdraw() noexcept {
-    auto w = std::move(w_);
-    if (w->list)
-        w->list->remove(*w);
-    else if (detail::granted(*w))
-        l_->grant_next();  // handed the lock but never resumed (its task was destroyed)
+detail::intrusive_ptr<detail::waiter> lock::line_up(event_loop& loop) {
+    binding_.bind(loop, "lock");
+    auto w = detail::make_waiter(loop);
+    waiters_.push_back(*w);
+    return w;
 }
 
 }  // namespace corolla

@@ -20,34 +20,22 @@ semaphore::~semaphore() {
 
 void semaphore::release() {
     if (bound_ >= 0 && value_ >= bound_) throw value_error("bounded_semaphore released too many times");
+    give_back();  // straight to the first waiter, if any
+}
+
+detail::intrusive_ptr<detail::waiter> semaphore::line_up(event_loop& loop) {
+    binding_.bind(loop, "semaphore");
+    auto w = detail::make_waiter(loop);
+    waiters_.push_back(*w);
+    return w;
+}
+
+void semaphore::give_back() noexcept {
+    // Cannot throw: the permit handed over here is not back yet, so a bound holds.
     if (detail::waiter* w = waiters_.pop_front())
-        w->set_result();  // the permit goes straight to the first waiter
+        w->set_result();
     else
         ++value_;
-}
-
-detail::future_base* semaphore::acquire_op::wait(event_loop& loop) {
-    s_->binding_.bind(loop, "semaphore");
-    w_ = detail::make_waiter(loop);
-    s_->waiters_.push_back(*w_);
-    return w_.get();
-}
-
-void semaphore::acquire_op::finish_wait(std::exception_ptr injected) {
-    auto w = std::move(w_);
-    if (w) {
-        detail::rethrow_unless_granted(*w);
-        if (injected) s_->release();  // handed a permit, then cancelled: pass it on
-    }
-    if (injected) std::rethrow_exception(injected);
-}
-
-void semaphore::acquire_op::withdraw() noexcept {
-    auto w = std::move(w_);
-    if (w->list)
-        w->list->remove(*w);
-    else if (detail::granted(*w))
-        s_->release();  // cannot throw: the permit held here is not back yet
 }
 
 }  // namespace corolla

@@ -17,6 +17,7 @@
 #include <corolla/core/detail/waiter.hpp>
 #include <corolla/core/event_loop.hpp>
 #include <corolla/core/operation.hpp>
+#include <corolla/sync/detail/acquire_op.hpp>
 #include <corolla/sync/guard.hpp>
 
 namespace corolla {
@@ -25,7 +26,7 @@ class condition;
 
 class lock {
 public:
-    class acquire_op;
+    using acquire_op = detail::acquire_op<lock>;
 
     lock() = default;
     lock(const lock&) = delete;
@@ -52,6 +53,9 @@ public:
 
 private:
     friend class condition;
+    friend acquire_op;
+    detail::intrusive_ptr<detail::waiter> line_up(event_loop& loop);
+    void give_back() noexcept { grant_next(); }
     /// Lines `w` up for the lock (condition waiters after notify); takes it for `w` at
     /// once when the lock is free.
     void hand_to(detail::waiter& w);
@@ -60,28 +64,6 @@ private:
     bool locked_ = false;
     detail::waiter_list waiters_;
     detail::loop_binding binding_;
-};
-
-class lock::acquire_op {
-public:
-    using result_type = void;
-    explicit acquire_op(lock& l) noexcept : l_(&l) {}
-    acquire_op(acquire_op&& o) noexcept : l_(o.l_), w_(std::move(o.w_)) {}
-    acquire_op& operator=(acquire_op&&) = delete;
-    ~acquire_op() {
-        if (w_) withdraw();
-    }
-    detail::future_base* start(event_loop& loop) { return l_->try_acquire() ? nullptr : wait(loop); }
-    void finish(std::exception_ptr injected) {
-        if (w_ || injected) finish_wait(std::move(injected));
-    }
-
-private:
-    detail::future_base* wait(event_loop& loop);
-    void finish_wait(std::exception_ptr injected);
-    void withdraw() noexcept;
-    lock* l_;
-    detail::intrusive_ptr<detail::waiter> w_;
 };
 
 inline lock::acquire_op lock::acquire() noexcept { return acquire_op(*this); }

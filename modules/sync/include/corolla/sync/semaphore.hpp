@@ -16,13 +16,14 @@
 #include <corolla/core/detail/waiter.hpp>
 #include <corolla/core/event_loop.hpp>
 #include <corolla/core/operation.hpp>
+#include <corolla/sync/detail/acquire_op.hpp>
 #include <corolla/sync/guard.hpp>
 
 namespace corolla {
 
 class semaphore {
 public:
-    class acquire_op;
+    using acquire_op = detail::acquire_op<semaphore>;
 
     /// `value` permits; value_error when negative.
     explicit semaphore(std::int64_t value = 1);
@@ -51,6 +52,10 @@ protected:
     semaphore(std::int64_t value, bool bounded);
 
 private:
+    friend acquire_op;
+    detail::intrusive_ptr<detail::waiter> line_up(event_loop& loop);
+    void give_back() noexcept;
+
     std::int64_t value_;
     std::int64_t bound_;  ///< the initial value for a bounded semaphore, else -1
     detail::waiter_list waiters_;
@@ -61,28 +66,6 @@ private:
 class bounded_semaphore : public semaphore {
 public:
     explicit bounded_semaphore(std::int64_t value = 1) : semaphore(value, true) {}
-};
-
-class semaphore::acquire_op {
-public:
-    using result_type = void;
-    explicit acquire_op(semaphore& s) noexcept : s_(&s) {}
-    acquire_op(acquire_op&& o) noexcept : s_(o.s_), w_(std::move(o.w_)) {}
-    acquire_op& operator=(acquire_op&&) = delete;
-    ~acquire_op() {
-        if (w_) withdraw();
-    }
-    detail::future_base* start(event_loop& loop) { return s_->try_acquire() ? nullptr : wait(loop); }
-    void finish(std::exception_ptr injected) {
-        if (w_ || injected) finish_wait(std::move(injected));
-    }
-
-private:
-    detail::future_base* wait(event_loop& loop);
-    void finish_wait(std::exception_ptr injected);
-    void withdraw() noexcept;
-    semaphore* s_;
-    detail::intrusive_ptr<detail::waiter> w_;
 };
 
 inline semaphore::acquire_op semaphore::acquire() noexcept { return acquire_op(*this); }
