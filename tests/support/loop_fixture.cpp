@@ -41,6 +41,9 @@ loop_fixture::~loop_fixture() {
         BOOST_CHECK_MESSAGE(s.timers == 0, "teardown: " << s.timers << " timers still scheduled");
         BOOST_CHECK_MESSAGE(s.readers == 0 && s.writers == 0,
                             "teardown: " << s.readers << " readers / " << s.writers << " writers still registered");
+        BOOST_CHECK_MESSAGE(s.io_requests == 0, "teardown: " << s.io_requests << " I/O requests still waiting");
+        BOOST_CHECK_MESSAGE(loop_->selector().size() == 0,
+                            "teardown: " << loop_->selector().size() << " fds still registered with the selector");
         BOOST_CHECK_MESSAGE(s.signal_handlers == 0, "teardown: " << s.signal_handlers << " signal handlers left");
         BOOST_CHECK_MESSAGE(s.threadsafe_pending == 0, "teardown: threadsafe callbacks pending");
     }

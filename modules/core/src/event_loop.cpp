@@ -12,6 +12,7 @@
 #include <corolla/core/backend_registry.hpp>
 #include <corolla/core/task.hpp>
 #include <corolla/core/thread_pool.hpp>
+#include <corolla/core/detail/io_request.hpp>
 #include <corolla/core/detail/loop_anchor.hpp>
 #include "loop_registry.hpp"
 #include "ring.hpp"
@@ -62,10 +63,41 @@ struct timer_after {
     }
 };
 
+// Requests waiting for one fd and direction, FIFO. The line owns one reference to each.
+struct io_line {
+    io_request* head = nullptr;
+    io_request* tail = nullptr;
+    bool empty() const noexcept { return head == nullptr; }
+    void push(io_request& r) noexcept {
+        r.add_ref();
+        r.linked = true;
+        r.next = nullptr;
+        r.prev = tail;
+        (tail ? tail->next : head) = &r;
+        tail = &r;
+    }
+    /// Unlinks `r`; the caller takes over the line's reference.
+    void unlink(io_request& r) noexcept {
+        (r.prev ? r.prev->next : head) = r.next;
+        (r.next ? r.next->prev : tail) = r.prev;
+        r.prev = r.next = nullptr;
+        r.linked = false;
+    }
+};
+
 struct fd_slot {
     handle_base* reader = nullptr;  // each owns one reference
     handle_base* writer = nullptr;
-    std::uint32_t interest() const noexcept { return (reader ? readable : 0u) | (writer ? writable : 0u); }
+    io_line lines[2];              // [0] waits for readable, [1] for writable
+    std::uint32_t registered = 0;  // the interest the selector has for this fd
+    // A read request found the fd drained (a short read or EAGAIN) and no readiness was
+    // reported since: the next read waits for readiness without trying the syscall first.
+    bool read_drained = false;
+    /// The interest the fd needs now: callbacks and waiting requests.
+    std::uint32_t wanted() const noexcept {
+        return (reader || !lines[0].empty() ? readable : 0u) | (writer || !lines[1].empty() ? writable : 0u);
+    }
+    std::uint32_t callbacks() const noexcept { return (reader ? readable : 0u) | (writer ? writable : 0u); }
 };
 
 std::string describe(std::source_location where) {
@@ -226,22 +258,34 @@ public:
 
     // --- fds -------------------------------------------------------------------------
 
+    fd_slot& slot_for(int fd) {
+        if (fd < 0) throw bad_fd_error(fd, "negative file descriptor");
+        if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(static_cast<std::size_t>(fd) + 1);
+        return fds_[fd];
+    }
+
+    /// Brings the selector's interest for `fd` to `want` (add, modify or remove). Throws
+    /// what the selector throws, with `registered` unchanged.
+    void sync_interest(int fd, fd_slot& s, std::uint32_t want) {
+        if (want == s.registered) return;
+        if (s.registered == 0)
+            selector_->add(fd, want, static_cast<std::uint64_t>(fd));
+        else if (want == 0)
+            selector_->remove(fd);
+        else
+            selector_->modify(fd, want, static_cast<std::uint64_t>(fd));
+        s.registered = want;
+    }
+
     void set_fd_callback(int fd, std::uint32_t dir, handle_ptr h) {
         check_open();
         check_thread();
-        if (fd < 0) throw bad_fd_error(fd, "negative file descriptor");
-        if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(static_cast<std::size_t>(fd) + 1);
-        fd_slot& s = fds_[fd];
+        fd_slot& s = slot_for(fd);
         handle_base*& target = dir == readable ? s.reader : s.writer;
         if (target)
             throw already_registered_error("fd " + std::to_string(fd) + " already has a " +
                                            (dir == readable ? "reader" : "writer"));
-        const std::uint32_t old = s.interest();
-        const std::uint32_t now = old | dir;
-        if (old == 0)
-            selector_->add(fd, now, static_cast<std::uint64_t>(fd));
-        else
-            selector_->modify(fd, now, static_cast<std::uint64_t>(fd));
+        sync_interest(fd, s, s.registered | dir);
         target = h.get();
         h->add_ref();
         ++(dir == readable ? readers_ : writers_);
@@ -256,14 +300,10 @@ public:
         if (!target) return false;
         handle_base* h = std::exchange(target, nullptr);
         --(dir == readable ? readers_ : writers_);
-        const std::uint32_t left = s.interest();
         // Deregister before releasing: if the selector throws, the slot stays consistent
         // with the selector (the callback is gone either way).
         try {
-            if (left == 0)
-                selector_->remove(fd);
-            else
-                selector_->modify(fd, left, static_cast<std::uint64_t>(fd));
+            sync_interest(fd, s, s.wanted());
         } catch (...) {
             h->cancel();
             h->release();
@@ -272,6 +312,86 @@ public:
         h->cancel();
         h->release();
         return true;
+    }
+
+    // --- I/O requests ----------------------------------------------------------------
+
+    bool try_io(io_args& a) {
+        if (a.reads() && a.fd >= 0 && static_cast<std::size_t>(a.fd) < fds_.size()) {
+            fd_slot& s = fds_[a.fd];
+            // Requests already waiting go first (FIFO), and a drained fd is not tried.
+            if (s.read_drained || !s.lines[0].empty()) return false;
+            const bool done = perform_io(a);
+            note_read(s, a, done);
+            return done;
+        }
+        if (!a.reads() && a.fd >= 0 && static_cast<std::size_t>(a.fd) < fds_.size() && !fds_[a.fd].lines[1].empty())
+            return false;
+        return perform_io(a);
+    }
+
+    static void note_read(fd_slot& s, const io_args& a, bool done) noexcept {
+        // A short read or EAGAIN means the socket buffer is empty for now.
+        if (!done || (a.err == 0 && (a.kind == io_kind::recv || a.kind == io_kind::read) &&
+                      static_cast<std::size_t>(a.res) < a.len && a.res > 0))
+            s.read_drained = true;
+    }
+
+    void submit_io(io_request& r) {
+        check_open();
+        check_thread();
+        const int fd = r.args.fd;
+        fd_slot& s = slot_for(fd);
+        const int dir = r.args.reads() ? 0 : 1;
+        sync_interest(fd, s, s.registered | (dir == 0 ? readable : writable));
+        s.lines[dir].push(r);
+        ++io_pending_;
+    }
+
+    void withdraw_io(io_request& r) noexcept {
+        if (!r.linked) return;
+        fd_slot& s = fds_[r.args.fd];
+        s.lines[r.args.reads() ? 0 : 1].unlink(r);
+        --io_pending_;
+        r.release();  // the line's reference; the canceller holds another
+        // The selector keeps the interest; the next event nobody waits for drops it.
+    }
+
+    /// Performs the requests of a ready line in order until one would block.
+    void run_line(fd_slot& s, int dir) {
+        io_line& line = s.lines[dir];
+        while (io_request* r = line.head) {
+            const bool done = perform_io(r->args);
+            if (dir == 0) note_read(s, r->args, done);
+            if (!done) break;
+            if (r->on_done && !r->on_done(*r)) continue;  // re-armed for its next chunk
+            line.unlink(*r);
+            --io_pending_;
+            r->set_result();
+            r->release();
+        }
+    }
+
+    void release_fd(int fd, std::exception_ptr (*make_error)()) noexcept {
+        if (closed_.load(std::memory_order_acquire) || fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return;
+        fd_slot& s = fds_[fd];
+        for (io_line& line : s.lines)
+            while (io_request* r = line.head) {
+                line.unlink(*r);
+                --io_pending_;
+                try {
+                    r->set_exception(make_error());
+                } catch (...) {  // out of memory making the error: the waiter still wakes
+                    r->abort("file descriptor released");
+                }
+                r->release();
+            }
+        s.read_drained = false;
+        try {
+            sync_interest(fd, s, s.callbacks());
+        } catch (...) {  // the fd is going away; the selector forgets it with it
+            s.registered = s.callbacks();
+        }
     }
 
     // --- signals ---------------------------------------------------------------------
@@ -437,7 +557,14 @@ public:
         signal_target_.sel.store(nullptr, std::memory_order_release);
         for (std::size_t fd = 0; fd < fds_.size(); ++fd) {
             fd_slot& s = fds_[fd];
-            if (s.interest() == 0) continue;
+            for (io_line& line : s.lines)
+                while (io_request* r = line.head) {
+                    line.unlink(*r);
+                    r->abort("event loop closed");
+                    r->release();
+                }
+            if (s.registered == 0) continue;
+            s.registered = 0;
             try {
                 selector_->remove(static_cast<int>(fd));
             } catch (...) {  // closing must finish; the selector goes away below anyway
@@ -449,6 +576,7 @@ public:
                 }
         }
         readers_ = writers_ = 0;
+        io_pending_ = 0;
         // Dropped callbacks are cancelled, not just released: that frees what they
         // captured even when something else still holds the handle (a sleep future
         // holding its own timer, say), so no reference cycle outlives the loop.
@@ -514,6 +642,7 @@ public:
         s.timer_heap = timers_.size();
         s.readers = readers_;
         s.writers = writers_;
+        s.io_requests = io_pending_;
         s.signal_handlers = signal_count_;
         s.tasks = task_count_;
         std::lock_guard lock(ts_mutex_);
@@ -553,13 +682,29 @@ private:
             const int fd = static_cast<int>(ev.token);
             if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) continue;
             fd_slot& s = fds_[fd];
-            if ((ev.events & readable) && s.reader && !s.reader->cancelled()) {
-                s.reader->add_ref();
-                ready_.push(ready_entry(s.reader));
+            const std::uint32_t unused = ev.events & s.registered & ~s.wanted();
+            if (ev.events & readable) {
+                s.read_drained = false;
+                if (!s.lines[0].empty()) run_line(s, 0);
+                if (s.reader && !s.reader->cancelled()) {
+                    s.reader->add_ref();
+                    ready_.push(ready_entry(s.reader));
+                }
             }
-            if ((ev.events & writable) && s.writer && !s.writer->cancelled()) {
-                s.writer->add_ref();
-                ready_.push(ready_entry(s.writer));
+            if ((ev.events & writable)) {
+                if (!s.lines[1].empty()) run_line(s, 1);
+                if (s.writer && !s.writer->cancelled()) {
+                    s.writer->add_ref();
+                    ready_.push(ready_entry(s.writer));
+                }
+            }
+            // Interest kept after the last request left (so that the next request needs no
+            // selector call) is dropped once it fires with nobody waiting.
+            if (unused != 0) {
+                try {
+                    sync_interest(fd, s, s.registered & ~(unused & ~s.wanted()));
+                } catch (...) {  // a closed fd: its owner releases it
+                }
             }
         }
     }
@@ -602,6 +747,7 @@ private:
     std::vector<fd_slot> fds_;
     std::size_t readers_ = 0;
     std::size_t writers_ = 0;
+    std::size_t io_pending_ = 0;
     std::vector<ready_event> events_;
 
     mutable std::mutex ts_mutex_;
@@ -695,6 +841,14 @@ std::vector<detail::task_core*> event_loop::live_tasks() const { return impl_->l
 void event_loop::set_fd_callback(int fd, std::uint32_t direction, detail::intrusive_ptr<detail::handle_base> h) {
     impl_->set_fd_callback(fd, direction, std::move(h));
 }
+bool event_loop::try_io(detail::io_args& a) {
+    impl_->check_thread();
+    return impl_->try_io(a);
+}
+void event_loop::submit_io(detail::io_request& r) { impl_->submit_io(r); }
+void event_loop::withdraw_io(detail::io_request& r) noexcept { impl_->withdraw_io(r); }
+void event_loop::release_fd(int fd, std::exception_ptr (*make_error)()) noexcept { impl_->release_fd(fd, make_error); }
+
 bool event_loop::remove_reader(int fd) { return impl_->remove_fd_callback(fd, readable); }
 bool event_loop::remove_writer(int fd) { return impl_->remove_fd_callback(fd, writable); }
 void event_loop::set_signal_callback(int sig, detail::intrusive_ptr<detail::handle_base> h) {

@@ -41,6 +41,11 @@ event_loop& current_loop(const char* what) {
     throw invalid_state_error(std::string(what) + ": no running task or event loop (pass the loop explicitly)");
 }
 
+void defer_cancel(const std::exception_ptr& injected) noexcept {
+    if (!injected) return;
+    if (task_core* t = current_task_core()) t->redeliver_cancel();
+}
+
 void rethrow_failed(waiter& w) {
     if (w.cancelled()) throw cancelled_error(w.cancel_message());
     if (std::exception_ptr e = w.exception()) std::rethrow_exception(e);

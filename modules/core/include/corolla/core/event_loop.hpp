@@ -43,6 +43,7 @@ struct loop_stats {
     std::size_t timer_heap = 0;       ///< timer heap entries, cancelled ones included
     std::size_t readers = 0;          ///< fds with a reader callback
     std::size_t writers = 0;          ///< fds with a writer callback
+    std::size_t io_requests = 0;      ///< I/O requests waiting for their fd (net operations)
     std::size_t signal_handlers = 0;  ///< signals handled by this loop
     std::size_t threadsafe_pending = 0;
     std::size_t tasks = 0;  ///< tasks not finished yet
@@ -51,6 +52,8 @@ struct loop_stats {
 class thread_pool;
 
 namespace detail {
+struct io_args;
+class io_request;
 class loop_impl;
 struct loop_anchor;  // corolla/core/detail/loop_anchor.hpp
 class task_core;
@@ -196,6 +199,23 @@ public:
     }
     /// Restores the previous disposition; true if a handler was registered.
     bool remove_signal_handler(int sig);
+
+    // --- I/O requests (internal: what the net module builds on) ---------------------
+
+    /// Internal: performs `a` now unless it would wait behind requests already queued for
+    /// its fd, or the fd was found drained for reading since its last readiness report.
+    /// True when done (a.res / a.err set); false when it has to wait (submit_io).
+    bool try_io(detail::io_args& a);
+    /// Internal: queues `r` until its fd is ready and performs it then, completing `r`.
+    /// The fd stays registered with the selector between requests (no selector call per
+    /// wait); interest nobody uses any more is dropped when it next fires.
+    void submit_io(detail::io_request& r);
+    /// Internal: takes a cancelled `r` out of its line (nothing was transferred).
+    void withdraw_io(detail::io_request& r) noexcept;
+    /// Internal: `fd` is about to be closed. Its queued requests fail with make_error(), and the
+    /// selector forgets it unless add_reader / add_writer callbacks remain. No-op once the
+    /// loop is closed.
+    void release_fd(int fd, std::exception_ptr (*make_error)()) noexcept;
 
     // --- errors, debug, introspection ------------------------------------------------
 

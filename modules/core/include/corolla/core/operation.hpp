@@ -43,6 +43,11 @@ concept operation = std::is_object_v<Op> && std::move_constructible<Op> &&
     { op.finish(e) } -> std::same_as<typename Op::result_type>;
 };
 
+/// An empty base for operations declared outside namespace corolla: it makes corolla's
+/// `operator co_await` (adapters/coro) visible to argument-dependent lookup, so
+/// `co_await net::sock_recv(...)` works without a using-directive.
+struct operation_base {};
+
 namespace detail {
 
 /// The future of a started operation (as_future). Cancelling it cancels the wait; when
@@ -98,6 +103,12 @@ private:
 
 /// The loop of the running task, else the running loop, else invalid_state_error.
 event_loop& current_loop(const char* what);
+
+/// For finish(): `injected` (if any) is delivered at the running task's next suspension
+/// point instead of now, because the operation completed with something it cannot give
+/// back (bytes received, a connection accepted). Outside a task (as_future) it is dropped:
+/// the operation's future is then completed as cancelled by its caller's request anyway.
+void defer_cancel(const std::exception_ptr& injected) noexcept;
 
 }  // namespace detail
 

@@ -51,6 +51,10 @@ public:
     std::exception_ptr take_injected() noexcept {
         return has_extras() ? std::exchange(extras_ptr()->injected, nullptr) : nullptr;
     }
+    /// For operations: a cancellation injected after the awaited operation had already
+    /// transferred something that cannot be given back (bytes received) is delivered at the
+    /// next suspension point instead, so the caller gets the data first.
+    void redeliver_cancel() noexcept { must_cancel_ = true; }
     /// Opaque resume point a driver may keep (a coroutine handle address).
     void* resume_point = nullptr;
 

@@ -1,0 +1,82 @@
+// I/O operations submitted to an event loop (the completion-I/O interface of DESIGN §4).
+// An io_request describes one socket or file syscall and owns nothing but its arguments;
+// the buffers belong to the operation that submitted it, which keeps them alive until the
+// request is done. On readiness backends the loop performs the syscall itself when the fd
+// becomes ready (the "try, wait for readiness, retry" fallback); a completion backend may
+// perform it natively. Either way the caller sees one future completing with res / err.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include <corolla/core/future.hpp>
+
+namespace corolla::detail {
+
+enum class io_kind : std::uint8_t {
+    recv,      ///< recv(fd, buf, len, flags): res = bytes (0 at EOF)
+    send,      ///< send(fd, buf, len, flags | MSG_NOSIGNAL): res = bytes, maybe fewer than len
+    send_all,  ///< like send, repeated until len bytes are sent; res = len
+    accept,    ///< accept4 non-blocking and close-on-exec: res = new fd; addr/addrlen = peer
+    connect,   ///< connect to addr (again, until done): res = 0
+    recvfrom,  ///< recvfrom: res = bytes; addr/addrlen = sender
+    sendto,    ///< sendto addr (MSG_NOSIGNAL): res = bytes
+    read,      ///< read(fd, buf, len): res = bytes
+    write,     ///< write(fd, buf, len): res = bytes
+};
+
+/// The arguments and outcome of one syscall. `addr` points to a sockaddr buffer of
+/// `addrlen` bytes (in: the address to use; out: the address filled in).
+struct io_args {
+    io_kind kind = io_kind::recv;
+    int fd = -1;
+    void* buf = nullptr;
+    std::size_t len = 0;
+    int flags = 0;
+    void* addr = nullptr;
+    unsigned addrlen = 0;
+    long res = 0;  ///< result when done without error (for send_all: bytes sent so far)
+    int err = 0;   ///< errno when it failed, else 0
+
+    /// True for the kinds that wait for readability.
+    bool reads() const noexcept {
+        return kind == io_kind::recv || kind == io_kind::accept || kind == io_kind::recvfrom || kind == io_kind::read;
+    }
+};
+
+/// Performs the syscall once (retrying EINTR). False when it would block (EAGAIN, or a
+/// partial send_all); then nothing but send_all's progress has changed. True when done:
+/// res or err is set.
+bool perform_io(io_args& a) noexcept;
+
+/// A submitted request: a future<void> that completes when args holds the outcome.
+/// Cancelling a request waiting for readiness withdraws it at once (nothing was
+/// transferred); a completion backend may finish the cancel later, and the request may
+/// then complete normally instead (the operation went through first).
+class io_request final : public future_state<void> {
+public:
+    io_request(event_loop& loop, const io_args& a) noexcept : future_state<void>(loop), args(a) {}
+    bool cancel(std::string message) override;
+    /// Completes as cancelled without withdrawing (the loop, which already unlinked it).
+    bool abort(std::string message) { return cancel_now(std::move(message)); }
+
+    io_args args;
+    /// Optional: called by the loop each time the syscall completed (res / err set),
+    /// before the request completes. Returning false keeps the request waiting: the hook
+    /// may point args at the next chunk (a stream filling its buffer until a line is
+    /// complete, a writer sending what was queued meanwhile). Runs in the poll phase: it
+    /// must not run user code, only record and complete futures.
+    bool (*on_done)(io_request& r) = nullptr;
+    void* context = nullptr;  ///< for on_done
+    // The loop's line of requests waiting for the same fd and direction.
+    io_request* prev = nullptr;
+    io_request* next = nullptr;
+    bool linked = false;
+
+private:
+    ~io_request() override = default;
+};
+
+}  // namespace corolla::detail

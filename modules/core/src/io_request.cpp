@@ -1,0 +1,85 @@
+// The readiness path of the completion-I/O interface: the syscalls an io_request stands
+// for, performed when the loop finds the fd ready (or tried at once by try_io).
+#include <corolla/core/detail/io_request.hpp>
+
+#include <cerrno>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <corolla/core/event_loop.hpp>
+
+namespace corolla::detail {
+
+namespace {
+
+bool would_block(int e) noexcept { return e == EAGAIN || e == EWOULDBLOCK; }
+
+}  // namespace
+
+bool perform_io(io_args& a) noexcept {
+    for (;;) {
+        ssize_t n = -1;
+        auto* addr = static_cast<sockaddr*>(a.addr);
+        socklen_t len = a.addrlen;
+        switch (a.kind) {
+        case io_kind::recv: n = ::recv(a.fd, a.buf, a.len, a.flags); break;
+        case io_kind::send: n = ::send(a.fd, a.buf, a.len, a.flags | MSG_NOSIGNAL); break;
+        case io_kind::send_all: {
+            auto* p = static_cast<const char*>(a.buf);
+            while (static_cast<std::size_t>(a.res) < a.len) {
+                n = ::send(a.fd, p + a.res, a.len - static_cast<std::size_t>(a.res), a.flags | MSG_NOSIGNAL);
+                if (n < 0) break;
+                a.res += n;
+            }
+            if (static_cast<std::size_t>(a.res) >= a.len) {
+                a.err = 0;
+                return true;
+            }
+            break;  // n < 0: errno says why
+        }
+        case io_kind::accept:
+            n = ::accept4(a.fd, addr, addr ? &len : nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (n >= 0) a.addrlen = len;
+            break;
+        case io_kind::connect:
+            // connect() again: 0 or EISCONN once the handshake is done, EINPROGRESS /
+            // EALREADY while it runs, EAGAIN while a Unix listener's backlog is full, else
+            // the handshake's error.
+            if (::connect(a.fd, addr, static_cast<socklen_t>(a.addrlen)) == 0 || errno == EISCONN) {
+                a.res = 0;
+                a.err = 0;
+                return true;
+            }
+            if (errno == EINPROGRESS || errno == EALREADY) return false;
+            break;
+        case io_kind::recvfrom:
+            n = ::recvfrom(a.fd, a.buf, a.len, a.flags, addr, addr ? &len : nullptr);
+            if (n >= 0) a.addrlen = len;
+            break;
+        case io_kind::sendto:
+            n = ::sendto(a.fd, a.buf, a.len, a.flags | MSG_NOSIGNAL, addr, static_cast<socklen_t>(a.addrlen));
+            break;
+        case io_kind::read: n = ::read(a.fd, a.buf, a.len); break;
+        case io_kind::write: n = ::write(a.fd, a.buf, a.len); break;
+        }
+        if (n >= 0) {
+            a.res = n;
+            a.err = 0;
+            return true;
+        }
+        const int e = errno;
+        if (e == EINTR) continue;
+        if (would_block(e)) return false;
+        a.err = e;
+        return true;
+    }
+}
+
+bool io_request::cancel(std::string message) {
+    if (done()) return false;
+    loop().withdraw_io(*this);
+    return cancel_now(std::move(message));
+}
+
+}  // namespace corolla::detail
