@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cmath>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -65,7 +66,9 @@ const char usage_text[] =
     "\n"
     "Output: requests/s, MB/s (message bytes echoed per second, one way), round-trip latency\n"
     "p50/p90/p99/p99.9/max in microseconds, errors. total_requests in the JSON includes the\n"
-    "warm-up. Exit status: 0 done, 1 bad arguments, 2 a connection or an echo failed.\n";
+    "warm-up. Each SIGUSR1 appends the number of requests completed so far to \"marks\" in the\n"
+    "JSON (to relate a window of another measurement, such as strace, to requests).\n"
+    "Exit status: 0 done, 1 bad arguments, 2 a connection or an echo failed.\n";
 
 [[noreturn]] void fail(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -83,6 +86,9 @@ void fail(const char* fmt, ...) {
     std::fprintf(stderr, "corolla_load: %s\n(see corolla_load --help)\n", message.c_str());
     std::exit(exit_usage);
 }
+
+volatile std::sig_atomic_t mark_requested = 0;
+void on_sigusr1(int) { mark_requested = 1; }
 
 std::int64_t now_ns() {
     timespec ts{};
@@ -367,6 +373,10 @@ public:
                 (next - now + 999'999) / 1'000'000, 0, std::max<std::int64_t>(stall_ns / 1'000'000, 1)));
             const int n = ::epoll_wait(epfd_, events.data(), static_cast<int>(events.size()), wait_ms);
             if (n < 0 && errno != EINTR) fail("epoll_wait: %s", std::strerror(errno));
+            if (mark_requested) {
+                mark_requested = 0;
+                marks_.push_back(total_);
+            }
             const std::uint64_t before = total_;
             for (int i = 0; i < n; ++i)
                 handle(conns_[events[static_cast<std::size_t>(i)].data.u32],
@@ -398,10 +408,10 @@ public:
                 "{\"target\": \"%s\", \"connections\": %zu, \"size\": %zu, \"duration_s\": %.6f, \"warmup_s\": %.6f, "
                 "\"requests\": %llu, \"total_requests\": %llu, \"requests_per_s\": %.3f, \"mb_per_s\": %.6f, "
                 "\"latency_us\": {\"p50\": %.3f, \"p90\": %.3f, \"p99\": %.3f, \"p99.9\": %.3f, \"max\": %.3f, "
-                "\"mean\": %.3f}, \"errors\": 0}\n",
+                "\"mean\": %.3f}, \"marks\": [%s], \"errors\": 0}\n",
                 t.text.c_str(), conns_.size(), size_, secs, opt_.warmup, static_cast<unsigned long long>(hist_.count()),
                 static_cast<unsigned long long>(total_), rate, mbps, us(0.50), us(0.90), us(0.99), us(0.999), max_us,
-                hist_.mean() / 1e3);
+                hist_.mean() / 1e3, marks_text().c_str());
         } else {
             std::printf(
                 "corolla_load: %s, %zu connection(s), %zu-byte messages, %.2f s measured after %.2f s warm-up\n",
@@ -416,6 +426,13 @@ public:
     }
 
 private:
+    std::string marks_text() const {
+        std::string out;
+        for (const auto m : marks_)
+            out += (out.empty() ? "" : ", ") + std::to_string(m);
+        return out;
+    }
+
     void start_request(connection& c, std::int64_t now) {
         fill_message(c.out, size_, c.id, c.seq++);
         c.sent = 0;
@@ -489,6 +506,7 @@ private:
     int epfd_ = -1;
     latency_histogram hist_;
     std::uint64_t total_ = 0;
+    std::vector<std::uint64_t> marks_;
     bool measuring_ = false;
     std::int64_t measure_start_ = 0;
     std::int64_t measure_end_ = 0;
@@ -499,6 +517,9 @@ private:
 int main(int argc, char** argv) {
     const options opt = parse_options(argc, argv);
     ::signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa {};  // no SA_RESTART: the signal ends epoll_wait, so the mark is taken at once
+    sa.sa_handler = on_sigusr1;
+    ::sigaction(SIGUSR1, &sa, nullptr);
     raise_fd_limit(opt.connections);
     const target t = resolve(opt);
     load_run run(opt, t);
