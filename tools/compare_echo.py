@@ -446,13 +446,23 @@ def parse_strace_summary(text: str) -> dict:
 
 
 def count_syscalls(p: plan, srv: server, tmp: Path) -> dict:
+    """System calls of the server per request in steady state: strace attaches once the
+    client is connected and running, and corolla_load marks (SIGUSR1) its request count
+    when the trace has started and before it stops, so connection set-up is not counted."""
     connections, size = SYSCALL_CONFIG
     out_file = tmp / f"strace-{srv.variant.replace(':', '_')}.txt"
     err_file = tmp / f"strace-{srv.variant.replace(':', '_')}.err"
     s = running_server(srv)
     s.pin(p.server_cpus)
     tracer = None
+    client = None
     try:
+        cmd = [str(p.load_client), "--port", str(s.port), "--connections", str(connections), "--size", str(size),
+               "--duration", "1", "--warmup", "0.1", "--json"]
+        client = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                  text=True)
+        pin(client.pid, p.client_cpus)
+        time.sleep(0.1)  # connected: the window below sees requests only
         with open(err_file, "w") as err:
             tracer = subprocess.Popen(["strace", "-c", "-f", "-p", str(s.proc.pid), "-o", str(out_file)],
                                       stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
@@ -461,20 +471,30 @@ def count_syscalls(p: plan, srv: server, tmp: Path) -> dict:
             if tracer.poll() is not None or time.monotonic() > deadline:
                 raise echo_error(f"strace could not attach to {srv.variant}: "
                                  f"{err_file.read_text(errors='replace').strip()[-300:]}")
-            time.sleep(0.02)
-        result = run_load(p, s.port, connections, size, 0.3, 0.05)
+            time.sleep(0.01)
+        client.send_signal(signal.SIGUSR1)
+        time.sleep(0.4)
+        client.send_signal(signal.SIGUSR1)
         tracer.send_signal(signal.SIGINT)  # detaches and writes the summary
         tracer.wait(30)
         tracer = None
+        out, err_text = client.communicate(timeout=60)
+        if client.returncode != 0:
+            raise echo_error(f"{LOAD_CLIENT} failed (exit status {client.returncode}): {err_text.strip()}")
+        client = None
     finally:
-        if tracer is not None and tracer.poll() is None:
-            tracer.kill()
-            tracer.wait()
+        for proc in (tracer, client):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
         s.stop()
+    marks = json.loads(out).get("marks", [])
     counts = parse_strace_summary(out_file.read_text(errors="replace"))
-    requests = result.get("total_requests", 0)
-    if "total" not in counts or requests <= 0:
-        raise echo_error(f"{srv.variant}: no strace summary or no requests")
+    if len(marks) < 2 or marks[1] <= marks[0]:
+        raise echo_error(f"{srv.variant}: no requests completed while traced (marks {marks})")
+    if "total" not in counts:
+        raise echo_error(f"{srv.variant}: strace wrote no summary")
+    requests = marks[1] - marks[0]
     return {"variant": srv.variant, "connections": connections, "size": size, "requests": requests,
             "syscalls": counts["total"], "per_request": counts["total"] / requests,
             "by_call": {k: v for k, v in sorted(counts.items(), key=lambda kv: -kv[1]) if k != "total"}}

@@ -548,8 +548,8 @@ def echo_text(raw_runs: list, syscalls: list) -> str:
             lines.append("")
         first = next((r for r in syscalls if "connections" in r), {})
         lines.append(f"tcp_echo system calls per request, server process (strace -c -f, {first.get('connections', '?')} "
-                     f"conn x {first.get('size', '?')} B, an untimed run; strace slows every call, so each wait "
-                     "gathers more events than untraced)")
+                     f"conn x {first.get('size', '?')} B, an untimed run, connection set-up not counted; strace "
+                     "slows every call, so each wait gathers more events than untraced)")
         width = max(len(r["variant"]) for r in syscalls)
         for r in sorted(syscalls, key=lambda r: (rank[variant_kind(r["variant"])], r["variant"])):
             if "error" in r:
