@@ -2,6 +2,7 @@
 
 option(COROLLA_BUILD_TESTS "Build the Boost.Test suites" ${PROJECT_IS_TOP_LEVEL})
 option(COROLLA_BUILD_PERF "Build the Google Benchmark suites and peer programs" OFF)
+option(COROLLA_BUILD_TOOLS "Build the command-line tools (the echo load client corolla_load)" ON)
 option(COROLLA_BUILD_EXAMPLES "Build the example programs" ${PROJECT_IS_TOP_LEVEL})
 option(COROLLA_WITH_FIBERS "Build the fiber adapter (needs Boost.Context; skipped with a message when absent)" ON)
 option(COROLLA_INSTALL "Generate install rules and the CMake package" ON)
