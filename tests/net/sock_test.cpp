@@ -490,3 +490,48 @@ COROLLA_BACKEND_TEST(bad_addresses_and_misuse_get_clear_errors) {
     corolla::event_loop other;
     BOOST_CHECK_THROW(corolla::as_future(other, net::sock_recv(s, 1)), corolla::invalid_state_error);
 }
+
+COROLLA_BACKEND_TEST(selectors_style_callbacks_work_beside_the_operations) {
+    // The seeds' echo server: add_reader on a listening socket, accept in the callback,
+    // then add_reader on each connection; a client on the operations talks to it.
+    loop_fixture fx(backend, clock_kind::real);
+    auto& loop = fx.loop();
+    net::address at;
+    net::socket listener = tcp_listener(at);
+    std::vector<net::socket> conns;
+    loop.add_reader(listener.fileno(), [&] {
+        const int fd = ::accept4(listener.fileno(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) return;
+        conns.push_back(net::socket::adopt(fd));
+        loop.add_reader(fd, [&loop, fd] {
+            char buf[512];
+            const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            if (n > 0) {
+                ::send(fd, buf, static_cast<std::size_t>(n), MSG_NOSIGNAL);
+            } else {
+                loop.remove_reader(fd);
+            }
+        });
+    });
+    auto client = test::spawn(loop, [&]() -> TASK(std::string) {
+        net::socket s(AF_INET, SOCK_STREAM);
+        AWAIT(net::sock_connect(s, at));
+        std::string got;
+        const std::string words[] = {"one ", "two ", "three"};
+        for (const std::string& word : words) {
+            AWAIT(net::sock_sendall(s, std::string_view(word)));
+            std::size_t want = got.size() + word.size();
+            while (got.size() < want) {
+                std::string part = AWAIT(net::sock_recv(s, 64));
+                BOOST_REQUIRE(!part.empty());
+                got += part;
+            }
+        }
+        RETURN got;
+    });
+    BOOST_TEST(loop.run_until_complete(client) == "one two three");
+    for (int i = 0; i < 20 && loop.stats().readers > 1; ++i)
+        loop.run_once(true);  // the connection's reader sees EOF and removes itself
+    BOOST_TEST(loop.remove_reader(listener.fileno()));
+    BOOST_TEST(loop.stats().readers == 0u);
+}
