@@ -17,6 +17,7 @@
 #include <corolla/core/backend_registry.hpp>
 #include <corolla/core/event_loop.hpp>
 #include <corolla/core/task.hpp>
+#include <corolla/coro/await.hpp>
 #include <corolla/coro/coro.hpp>
 #include <corolla/coro/create_task.hpp>
 #include <corolla/net/errors.hpp>
