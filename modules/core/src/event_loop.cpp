@@ -1,6 +1,7 @@
 #include <corolla/core/event_loop.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -89,6 +90,7 @@ struct fd_slot {
     handle_base* reader = nullptr;  // each owns one reference
     handle_base* writer = nullptr;
     io_line lines[2];              // [0] waits for readable, [1] for writable
+    io_line kernel[2];             // performed by a completion backend, same directions
     std::uint32_t registered = 0;  // the interest the selector has for this fd
     // A read request found the fd drained (a short read or EAGAIN) and no readiness was
     // reported since: the next read waits for readiness without trying the syscall first.
@@ -151,6 +153,7 @@ public:
             selector_ = make_selector(opts.backend);
         }
         backend_ = std::string(selector_->name());
+        comp_ = selector_->completion();
         virtual_time_ = clock_->is_virtual();
         debug_ = opts.debug;
         slow_ = opts.slow_callback_duration;
@@ -320,12 +323,13 @@ public:
         if (a.reads() && a.fd >= 0 && static_cast<std::size_t>(a.fd) < fds_.size()) {
             fd_slot& s = fds_[a.fd];
             // Requests already waiting go first (FIFO), and a drained fd is not tried.
-            if (s.read_drained || !s.lines[0].empty()) return false;
+            if (s.read_drained || !s.lines[0].empty() || !s.kernel[0].empty()) return false;
             const bool done = perform_io(a);
             note_read(s, a, done);
             return done;
         }
-        if (!a.reads() && a.fd >= 0 && static_cast<std::size_t>(a.fd) < fds_.size() && !fds_[a.fd].lines[1].empty())
+        if (!a.reads() && a.fd >= 0 && static_cast<std::size_t>(a.fd) < fds_.size() &&
+            (!fds_[a.fd].lines[1].empty() || !fds_[a.fd].kernel[1].empty()))
             return false;
         return perform_io(a);
     }
@@ -343,13 +347,80 @@ public:
         const int fd = r.args.fd;
         fd_slot& s = slot_for(fd);
         const int dir = r.args.reads() ? 0 : 1;
+        if (comp_ && comp_->submit(r)) {
+            r.in_kernel = true;
+            s.kernel[dir].push(r);
+            ++io_pending_;
+            return;
+        }
         sync_interest(fd, s, s.registered | (dir == 0 ? readable : writable));
         s.lines[dir].push(r);
         ++io_pending_;
     }
 
+    void cancel_io(io_request& r) {
+        if (comp_ && r.in_kernel) comp_->cancel(r);
+    }
+
+    void cancel_io_and_wait(io_request& r) noexcept {
+        if (!comp_ || !r.in_kernel) return;
+        comp_->cancel_and_wait(r);
+        take_completions();
+    }
+
+    /// Delivers what the completion backend finished: like run_line for the readiness path.
+    void take_completions() {
+        if (!comp_) return;
+        completed_.clear();
+        comp_->take_completed(completed_);
+        for (io_request* r : completed_)
+            finish_kernel(*r);
+        completed_.clear();
+    }
+
+    void finish_kernel(io_request& r) {
+        intrusive_ptr<io_request> backend_ref = intrusive_ptr<io_request>::adopt(&r);
+        fd_slot& s = fds_[r.args.fd];
+        const int dir = r.args.reads() ? 0 : 1;
+        if (r.linked) {
+            s.kernel[dir].unlink(r);
+            r.release();  // the kernel line's reference; backend_ref keeps it alive
+        }
+        r.in_kernel = false;
+        --io_pending_;
+        if (r.done()) return;
+        if (r.failure) {
+            r.set_exception(r.failure);
+            return;
+        }
+        if (r.cancel_requested && r.args.err == ECANCELED) {
+            r.abort(r.cancel_message);
+            return;
+        }
+        if (dir == 0) note_read(s, r.args, true);
+        if (r.on_done && !r.on_done(r)) {
+            if (r.cancel_requested) {
+                r.abort(r.cancel_message);  // what the hook took is kept by its owner
+                return;
+            }
+            if (comp_->submit(r)) {  // the next chunk, in the kernel again
+                r.in_kernel = true;
+                s.kernel[dir].push(r);
+                ++io_pending_;
+                return;
+            }
+            // A kind the backend stopped taking (it cannot happen for a kind it took):
+            // fall back to readiness.
+            sync_interest(r.args.fd, s, s.registered | (dir == 0 ? readable : writable));
+            s.lines[dir].push(r);
+            ++io_pending_;
+            return;
+        }
+        r.set_result();
+    }
+
     void withdraw_io(io_request& r) noexcept {
-        if (!r.linked) return;
+        if (!r.linked || r.in_kernel) return;
         fd_slot& s = fds_[r.args.fd];
         s.lines[r.args.reads() ? 0 : 1].unlink(r);
         --io_pending_;
@@ -385,6 +456,20 @@ public:
                     r->abort("file descriptor released");
                 }
                 r->release();
+            }
+        for (io_line& line : s.kernel)
+            for (io_request* r = line.head; r; r = r->next) {
+                if (!r->failure) {
+                    try {
+                        r->failure = make_error();
+                    } catch (...) {
+                    }
+                }
+                r->cancel_requested = true;
+                try {
+                    comp_->cancel(*r);  // completes later, with the failure
+                } catch (...) {
+                }
             }
         s.read_drained = false;
         try {
@@ -493,6 +578,7 @@ public:
             n = selector_->select(timeout, events_);
         }
         dispatch_events(n);
+        if (comp_) take_completions();
         if (n == events_.size()) events_.resize(events_.size() * 2);
         take_threadsafe();
         take_signals();
@@ -562,6 +648,16 @@ public:
                     line.unlink(*r);
                     r->abort("event loop closed");
                     r->release();
+                }
+            for (io_line& line : s.kernel)
+                while (io_request* r = line.head) {
+                    r->cancel_requested = true;
+                    comp_->cancel_and_wait(*r);  // the kernel lets go of its buffers
+                    take_completions();
+                    if (line.head == r) {  // not delivered (cannot happen): drop it anyway
+                        line.unlink(*r);
+                        r->release();
+                    }
                 }
             if (s.registered == 0) continue;
             s.registered = 0;
@@ -748,6 +844,8 @@ private:
     std::size_t readers_ = 0;
     std::size_t writers_ = 0;
     std::size_t io_pending_ = 0;
+    completion_io* comp_ = nullptr;  // the selector's native I/O, if it has one
+    std::vector<io_request*> completed_;
     std::vector<ready_event> events_;
 
     mutable std::mutex ts_mutex_;
@@ -847,6 +945,8 @@ bool event_loop::try_io(detail::io_args& a) {
 }
 void event_loop::submit_io(detail::io_request& r) { impl_->submit_io(r); }
 void event_loop::withdraw_io(detail::io_request& r) noexcept { impl_->withdraw_io(r); }
+void event_loop::cancel_io(detail::io_request& r) { impl_->cancel_io(r); }
+void event_loop::cancel_io_and_wait(detail::io_request& r) noexcept { impl_->cancel_io_and_wait(r); }
 void event_loop::release_fd(int fd, std::exception_ptr (*make_error)()) noexcept { impl_->release_fd(fd, make_error); }
 
 bool event_loop::remove_reader(int fd) { return impl_->remove_fd_callback(fd, readable); }

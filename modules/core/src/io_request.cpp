@@ -78,8 +78,28 @@ bool perform_io(io_args& a) noexcept {
 
 bool io_request::cancel(std::string message) {
     if (done()) return false;
+    if (in_kernel) {
+        if (!cancel_requested) {
+            cancel_requested = true;
+            cancel_message = std::move(message);
+            loop().cancel_io(*this);
+        }
+        return true;
+    }
     loop().withdraw_io(*this);
     return cancel_now(std::move(message));
+}
+
+void io_request::abandon() noexcept {
+    if (done()) return;
+    if (in_kernel) {
+        cancel_requested = true;
+        loop().cancel_io_and_wait(*this);  // completes it
+        if (!done()) abort("operation abandoned");
+        return;
+    }
+    loop().withdraw_io(*this);
+    abort("operation abandoned");
 }
 
 }  // namespace corolla::detail

@@ -70,6 +70,11 @@ task_status task_core::status() const noexcept {
     return running_ ? task_status::running : task_status::pending;
 }
 
+void task_core::redeliver_cancel(std::string message) {
+    must_cancel_ = true;
+    if (!message.empty() || has_extras()) get_extras().cancel_message = std::move(message);
+}
+
 std::uint32_t task_core::uncancel() noexcept {
     if (cancel_requests_ > 0) --cancel_requests_;
     if (cancel_requests_ == 0) must_cancel_ = false;

@@ -46,6 +46,10 @@ void defer_cancel(const std::exception_ptr& injected) noexcept {
     if (task_core* t = current_task_core()) t->redeliver_cancel();
 }
 
+void defer_cancel(const std::string& message) {
+    if (task_core* t = current_task_core()) t->redeliver_cancel(message);
+}
+
 void rethrow_failed(waiter& w) {
     if (w.cancelled()) throw cancelled_error(w.cancel_message());
     if (std::exception_ptr e = w.exception()) std::rethrow_exception(e);

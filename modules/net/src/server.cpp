@@ -143,7 +143,7 @@ public:
         serving = false;
         for (auto& l : listeners) {
             l->retry.cancel();
-            if (l->req && !l->req->done()) l->req->cancel("server closed");
+            if (l->req) l->req->abandon();  // the kernel may hold its address buffer
             l->req.reset();
             l->sock.close();
         }

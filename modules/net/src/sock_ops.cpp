@@ -23,6 +23,8 @@ void io_op::settle(const std::exception_ptr& injected) {
     if (req_) {
         req_->value();  // throws cancelled_error, or socket_closed_error when closed meanwhile
         args_ = req_->args;
+        // Cancelled while the kernel performed it, but the operation finished first.
+        if (req_->cancel_requested && !injected && args_.err == 0) corolla::detail::defer_cancel(req_->cancel_message);
         req_.reset();
     }
     if (args_.err != 0) {

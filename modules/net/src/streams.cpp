@@ -243,7 +243,7 @@ public:
 
     /// Stops a send still in flight (the state is going away).
     void abandon_write() noexcept {
-        if (write_req && !write_req->done()) write_req->cancel("stream closed");
+        if (write_req) write_req->abandon();  // the kernel may be reading `inflight`
         write_req.reset();
     }
 
@@ -278,7 +278,7 @@ stream_read_op::stream_read_op(stream_read_op&& o) noexcept
       active_(std::exchange(o.active_, false)) {}
 
 stream_read_op::~stream_read_op() {
-    if (req_ && !req_->done()) req_->cancel("read abandoned");
+    if (req_) req_->abandon();
     if (active_) s_->reading = false;
 }
 
@@ -321,6 +321,8 @@ std::string stream_read_op::finish(std::exception_ptr injected) {
     if (req_) {
         auto r = std::move(req_);
         r->value();  // cancelled: nothing is consumed; closed: socket_closed_error
+        // Cancelled while in the kernel but completed first: what it read is buffered.
+        if (r->cancel_requested) throw cancelled_error(r->cancel_message);
     }
     // A cancellation that arrived after the buffer filled: the data stays buffered.
     if (injected) std::rethrow_exception(injected);

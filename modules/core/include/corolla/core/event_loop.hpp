@@ -212,6 +212,10 @@ public:
     void submit_io(detail::io_request& r);
     /// Internal: takes a cancelled `r` out of its line (nothing was transferred).
     void withdraw_io(detail::io_request& r) noexcept;
+    /// Internal: asks the completion backend to cancel `r` (it completes later).
+    void cancel_io(detail::io_request& r);
+    /// Internal: cancels `r` in the completion backend and delivers its completion now.
+    void cancel_io_and_wait(detail::io_request& r) noexcept;
     /// Internal: `fd` is about to be closed. Its queued requests fail with make_error(), and the
     /// selector forgets it unless add_reader / add_writer callbacks remain. No-op once the
     /// loop is closed.

@@ -109,6 +109,10 @@ event_loop& current_loop(const char* what);
 /// back (bytes received, a connection accepted). Outside a task (as_future) it is dropped:
 /// the operation's future is then completed as cancelled by its caller's request anyway.
 void defer_cancel(const std::exception_ptr& injected) noexcept;
+/// For finish(): the awaited future accepted a cancellation (cancel() returned true) but
+/// completed with a result anyway (the kernel finished the operation first). The result
+/// is returned and the cancellation is delivered at the next suspension point.
+void defer_cancel(const std::string& message);
 
 }  // namespace detail
 

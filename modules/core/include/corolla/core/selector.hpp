@@ -6,10 +6,15 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include <corolla/core/clock.hpp>
 
 namespace corolla {
+
+namespace detail {
+class io_request;
+}
 
 /// Interest and event bits. `hangup` and `error` are reported only in addition to
 /// `readable`/`writable` and only where the mechanism distinguishes them (see caps()).
@@ -31,6 +36,31 @@ struct ready_event {
 struct selector_caps {
     bool reports_hangup = false;  ///< sets `hangup` / `error_event` bits
     int max_fd = -1;              ///< highest fd accepted, -1 for no limit
+};
+
+/// Optional extension of a selector: performing I/O requests natively (io_uring; shaped so
+/// that an IOCP backend could implement it too). The loop uses it for every request kind
+/// the backend accepts and the readiness path for the rest. Loop thread only.
+///
+/// - submit(r) starts r's syscall (r.args) and holds a reference to r until it completes.
+///   Submissions are batched: they reach the kernel with the next select() (or earlier
+///   when the queue fills). Returns false, changing nothing, for a kind it does not
+///   perform. The buffers in r.args stay the caller's and must live until r completes.
+/// - cancel(r) asks the kernel to stop r. r still completes later through
+///   take_completed(): with err == ECANCELED, or with its result if it won the race.
+/// - cancel_and_wait(r) does the same and returns only once r completed (its buffers are
+///   no longer used); for a request whose owner is going away.
+/// - take_completed(out) appends the requests completed by the last select() (res / err
+///   set in their args), each with the reference submit() took.
+class completion_io {
+public:
+    virtual bool submit(detail::io_request& r) = 0;
+    virtual void cancel(detail::io_request& r) = 0;
+    virtual void cancel_and_wait(detail::io_request& r) noexcept = 0;
+    virtual void take_completed(std::vector<detail::io_request*>& out) = 0;
+
+protected:
+    ~completion_io() = default;
 };
 
 /// Contract (every backend, checked by tests/backends/conformance_test.cpp):
@@ -74,6 +104,9 @@ public:
 
     /// Number of fds currently registered (excluding the internal wake fd).
     virtual std::size_t size() const noexcept = 0;
+
+    /// The native I/O extension, or null (readiness only).
+    virtual completion_io* completion() noexcept { return nullptr; }
 };
 
 }  // namespace corolla

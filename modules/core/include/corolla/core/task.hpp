@@ -55,6 +55,9 @@ public:
     /// transferred something that cannot be given back (bytes received) is delivered at the
     /// next suspension point instead, so the caller gets the data first.
     void redeliver_cancel() noexcept { must_cancel_ = true; }
+    /// The same for a cancellation the task's awaited future accepted but did not honour
+    /// (a completion backend finished the operation first): delivered with `message`.
+    void redeliver_cancel(std::string message);
     /// Opaque resume point a driver may keep (a coroutine handle address).
     void* resume_point = nullptr;
 

@@ -58,7 +58,7 @@ public:
     io_op(io_op&&) noexcept = default;
     io_op& operator=(io_op&&) = delete;
     ~io_op() {
-        if (req_ && !req_->done()) req_->cancel("operation abandoned");
+        if (req_) req_->abandon();  // waits for the kernel to let go of the buffers
     }
 
 protected:

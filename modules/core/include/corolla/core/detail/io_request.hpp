@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <utility>
 
@@ -58,7 +59,14 @@ bool perform_io(io_args& a) noexcept;
 class io_request final : public future_state<void> {
 public:
     io_request(event_loop& loop, const io_args& a) noexcept : future_state<void>(loop), args(a) {}
+    /// Waiting for readiness: withdraws at once and completes as cancelled. Performed by a
+    /// completion backend (in_kernel): asks the kernel to cancel and stays pending until
+    /// it answers; the request then completes as cancelled, or with its result if the
+    /// operation finished first (cancel_requested tells the operation so).
     bool cancel(std::string message) override;
+    /// For an owner going away (a destroyed task's operation): cancels and, for a request
+    /// in the kernel, waits until the kernel no longer uses its buffers.
+    void abandon() noexcept;
     /// Completes as cancelled without withdrawing (the loop, which already unlinked it).
     bool abort(std::string message) { return cancel_now(std::move(message)); }
 
@@ -74,6 +82,10 @@ public:
     io_request* prev = nullptr;
     io_request* next = nullptr;
     bool linked = false;
+    bool in_kernel = false;         ///< submitted to a completion backend, not completed yet
+    bool cancel_requested = false;  ///< cancel() reached it while in the kernel
+    std::string cancel_message;
+    std::exception_ptr failure;  ///< set when its fd was released while in the kernel
 
 private:
     ~io_request() override = default;

@@ -1,0 +1,417 @@
+#include <corolla/io_uring/io_uring_selector.hpp>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <liburing.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <corolla/core/backend_registry.hpp>
+#include <corolla/core/detail/io_request.hpp>
+#include <corolla/core/errors.hpp>
+#include <corolla/core/selector_support.hpp>
+
+namespace corolla {
+namespace {
+
+// user_data of a submission: the low three bits say what it is (requests are 8-aligned).
+enum tag : std::uint64_t {
+    tag_request = 0,      // an io_request: its address
+    tag_poll = 1,         // readiness of a registered fd: (generation << 32 | fd) << 3
+    tag_wake = 2,         // the wake fd's poll
+    tag_ignore = 3,       // poll_remove, cancels: nothing to do on completion
+    tag_linked_poll = 4,  // the poll linked before a request that met EAGAIN: address | 4
+};
+
+std::uint64_t poll_data(int fd, std::uint32_t gen) noexcept {
+    return ((static_cast<std::uint64_t>(gen) << 32 | static_cast<std::uint32_t>(fd)) << 3) | tag_poll;
+}
+
+unsigned to_poll(std::uint32_t interest) noexcept {
+    return ((interest & readable) ? POLLIN | POLLRDHUP : 0u) | ((interest & writable) ? POLLOUT : 0u);
+}
+
+// Readiness (the selector contract) is kept level-triggered with one-shot poll requests:
+// each report is followed by a fresh poll at the next select(), which completes at once if
+// the fd is still ready. A multishot poll reports edges (new wake-ups), so an fd whose data
+// a callback left unread would never be reported again; one-shot polls cost no extra
+// syscall since they are batched into the submission select() makes anyway.
+class io_uring_selector final : public selector, public completion_io {
+public:
+    io_uring_selector() {
+        io_uring_params p{};
+        p.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN;
+        int rc = ::io_uring_queue_init_params(entries, &ring_, &p);
+        if (rc == -EINVAL) {  // an older kernel without those flags
+            p = io_uring_params{};
+            rc = ::io_uring_queue_init_params(entries, &ring_, &p);
+        }
+        if (rc < 0)
+            throw backend_unavailable_error(std::string("io_uring: io_uring_queue_init failed: ") + std::strerror(-rc));
+        arm_wake();
+        probe_opcodes();
+    }
+    ~io_uring_selector() override { ::io_uring_queue_exit(&ring_); }
+
+    std::string_view name() const noexcept override { return "io_uring"; }
+    selector_caps caps() const noexcept override { return {.reports_hangup = true, .max_fd = -1}; }
+    std::size_t size() const noexcept override { return table_.size(); }
+
+    void add(int fd, std::uint32_t interest, std::uint64_t token) override {
+        table_.check_add(fd, interest);
+        check_fd_open(fd);
+        state& s = state_for(fd);
+        ++s.gen;
+        table_.set(fd, interest, token);
+        arm(fd, s, interest);
+    }
+
+    void modify(int fd, std::uint32_t interest, std::uint64_t token) override {
+        table_.check_known(fd);
+        fd_table::check_interest(interest);
+        const std::uint32_t old = table_.at(fd).interest;
+        table_.set(fd, interest, token);
+        if (interest == old) return;
+        state& s = states_[fd];
+        disarm(fd, s);
+        arm(fd, s, interest);
+    }
+
+    void remove(int fd) override {
+        table_.check_known(fd);
+        disarm(fd, states_[fd]);
+        table_.erase(fd);
+    }
+
+    std::size_t select(duration timeout, std::span<ready_event> out) override {
+        rearm_reported();
+        int rc;
+        io_uring_cqe* cqe = nullptr;
+        if (timeout.count() == 0 || next_ < queued_.size() || !completed_.empty()) {
+            rc = ::io_uring_submit(&ring_);
+        } else if (timeout.count() < 0) {
+            rc = ::io_uring_submit_and_wait(&ring_, 1);
+        } else {
+            __kernel_timespec ts{};
+            ts.tv_sec = timeout.count() / 1'000'000'000;
+            ts.tv_nsec = timeout.count() % 1'000'000'000;
+            rc = ::io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+        }
+        if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN)
+            throw std::system_error(-rc, std::generic_category(), "io_uring_enter");
+        reap();
+        // One event per fd, in the order the kernel reported them; an fd removed or
+        // re-registered since its report is skipped.
+        std::size_t n = 0;
+        while (n < out.size() && next_ < queued_.size()) {
+            const int fd = queued_[next_++];
+            state& st = states_[fd];
+            if (!st.queued) continue;
+            st.queued = false;
+            if (!table_.contains(fd)) continue;
+            const auto& e = table_.at(fd);
+            const std::uint32_t bits = st.bits & (e.interest | hangup | error_event);
+            if (bits & (readable | writable)) out[n++] = ready_event{fd, e.token, bits};
+        }
+        if (next_ == queued_.size()) {
+            queued_.clear();
+            next_ = 0;
+        }
+        return n;
+    }
+
+    void wake() noexcept override { wake_.wake(); }
+
+    completion_io* completion() noexcept override { return native_any_ ? this : nullptr; }
+
+    // --- completion_io -----------------------------------------------------------------
+
+    bool submit(detail::io_request& r) override {
+        if (!native_[static_cast<std::size_t>(r.args.kind)]) return false;
+        prep(r, false);
+        r.add_ref();  // released by the loop after take_completed
+        return true;
+    }
+
+    void cancel(detail::io_request& r) override {
+        // The request itself, and the poll it may wait behind (a linked request does not
+        // start, so cannot be found, until its poll completes; cancelling the poll fails
+        // the link with ECANCELED).
+        for (std::uint64_t target :
+             {reinterpret_cast<std::uint64_t>(&r), reinterpret_cast<std::uint64_t>(&r) | tag_linked_poll}) {
+            io_uring_sqe* e = sqe();
+            ::io_uring_prep_cancel64(e, target, 0);
+            ::io_uring_sqe_set_data64(e, tag_ignore);
+        }
+    }
+
+    void cancel_and_wait(detail::io_request& r) noexcept override {
+        try {
+            cancel(r);
+            for (;;) {
+                for (detail::io_request* c : completed_)
+                    if (c == &r) return;
+                const int rc = ::io_uring_submit_and_wait(&ring_, 1);
+                if (rc < 0 && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN) return;
+                reap();
+            }
+        } catch (...) {  // no submission slot: nothing better to do than give up waiting
+        }
+    }
+
+    void take_completed(std::vector<detail::io_request*>& out) override {
+        out.insert(out.end(), completed_.begin(), completed_.end());
+        completed_.clear();
+    }
+
+private:
+    /// Which io_kinds the running kernel performs natively (probed once). The others, and
+    /// all of them with COROLLA_IO_URING_NATIVE=0 in the environment, use readiness.
+    void probe_opcodes() {
+        const char* env = std::getenv("COROLLA_IO_URING_NATIVE");
+        if (env && std::string(env) == "0") return;
+        io_uring_probe* p = ::io_uring_get_probe_ring(&ring_);
+        if (!p) return;
+        auto has = [p](int op) { return ::io_uring_opcode_supported(p, op) != 0; };
+        using detail::io_kind;
+        auto set = [this](io_kind k, bool on) {
+            native_[static_cast<std::size_t>(k)] = on;
+            native_any_ = native_any_ || on;
+        };
+        set(io_kind::recv, has(IORING_OP_RECV));
+        set(io_kind::send, has(IORING_OP_SEND));
+        set(io_kind::send_all, has(IORING_OP_SEND));
+        set(io_kind::accept, has(IORING_OP_ACCEPT));
+        set(io_kind::connect, has(IORING_OP_CONNECT));
+        set(io_kind::read, has(IORING_OP_READ));
+        set(io_kind::write, has(IORING_OP_WRITE));
+        ::io_uring_free_probe(p);
+    }
+
+    /// Queues r's syscall; `after_poll` first waits for readiness (linked poll), for a
+    /// request the kernel answered with EAGAIN.
+    void prep(detail::io_request& r, bool after_poll) {
+        detail::io_args& a = r.args;
+        if (after_poll) {
+            io_uring_sqe* p = sqe();
+            ::io_uring_prep_poll_add(p, a.fd, a.reads() ? POLLIN : POLLOUT);
+            ::io_uring_sqe_set_data64(p, reinterpret_cast<std::uint64_t>(&r) | tag_linked_poll);
+            p->flags |= IOSQE_IO_LINK;
+        }
+        io_uring_sqe* e = sqe();
+        auto* base = static_cast<char*>(a.buf);
+        switch (a.kind) {
+        case detail::io_kind::recv: ::io_uring_prep_recv(e, a.fd, a.buf, a.len, a.flags); break;
+        case detail::io_kind::send: ::io_uring_prep_send(e, a.fd, a.buf, a.len, a.flags | MSG_NOSIGNAL); break;
+        case detail::io_kind::send_all:
+            ::io_uring_prep_send(e, a.fd, base + a.res, a.len - static_cast<std::size_t>(a.res),
+                                 a.flags | MSG_NOSIGNAL);
+            break;
+        case detail::io_kind::accept:
+            ::io_uring_prep_accept(e, a.fd, static_cast<sockaddr*>(a.addr), reinterpret_cast<socklen_t*>(&a.addrlen),
+                                   SOCK_NONBLOCK | SOCK_CLOEXEC);
+            break;
+        case detail::io_kind::connect:
+            ::io_uring_prep_connect(e, a.fd, static_cast<const sockaddr*>(a.addr), static_cast<socklen_t>(a.addrlen));
+            break;
+        case detail::io_kind::read: ::io_uring_prep_read(e, a.fd, a.buf, static_cast<unsigned>(a.len), ~0ull); break;
+        case detail::io_kind::write: ::io_uring_prep_write(e, a.fd, a.buf, static_cast<unsigned>(a.len), ~0ull); break;
+        default: break;  // not native (submit() refused it)
+        }
+        ::io_uring_sqe_set_data64(e, reinterpret_cast<std::uint64_t>(&r));
+    }
+
+    void on_request(detail::io_request& r, int res) {
+        detail::io_args& a = r.args;
+        if (a.kind == detail::io_kind::connect && (res == -EISCONN)) res = 0;
+        if (res == -EAGAIN || res == -EINTR ||
+            (a.kind == detail::io_kind::connect && (res == -EINPROGRESS || res == -EALREADY))) {
+            if (!r.cancel_requested) {
+                prep(r, true);  // wait for readiness in the kernel, then try again
+                return;
+            }
+            res = -ECANCELED;
+        }
+        if (res < 0) {
+            a.err = -res;
+        } else if (a.kind == detail::io_kind::send_all) {
+            a.res += res;
+            if (static_cast<std::size_t>(a.res) < a.len && !r.cancel_requested) {
+                prep(r, false);  // a short send: the rest
+                return;
+            }
+            a.err = 0;
+        } else {
+            a.res = res;
+            a.err = 0;
+        }
+        completed_.push_back(&r);
+    }
+
+    static constexpr unsigned entries = 1024;
+
+    struct state {
+        std::uint32_t gen = 0;
+        bool armed = false;      // a poll of generation `gen` is outstanding
+        bool reported = false;   // in reported_, to re-arm at the next select()
+        bool queued = false;     // in queued_: reported by the kernel, not yet handed out
+        std::uint32_t bits = 0;  // what the kernel reported (while queued)
+    };
+
+    state& state_for(int fd) {
+        if (static_cast<std::size_t>(fd) >= states_.size()) states_.resize(static_cast<std::size_t>(fd) + 1);
+        return states_[fd];
+    }
+
+    io_uring_sqe* sqe() {
+        io_uring_sqe* e = ::io_uring_get_sqe(&ring_);
+        if (!e) {  // the submission queue is full: hand what is queued to the kernel
+            const int rc = ::io_uring_submit(&ring_);
+            if (rc < 0 && rc != -EBUSY && rc != -EAGAIN)
+                throw std::system_error(-rc, std::generic_category(), "io_uring_submit");
+            e = ::io_uring_get_sqe(&ring_);
+            if (!e) throw std::system_error(EBUSY, std::generic_category(), "io_uring: submission queue full");
+        }
+        return e;
+    }
+
+    void arm(int fd, state& s, std::uint32_t interest) {
+        io_uring_sqe* e = sqe();
+        ::io_uring_prep_poll_add(e, fd, to_poll(interest));
+        ::io_uring_sqe_set_data64(e, poll_data(fd, s.gen));
+        s.armed = true;
+    }
+
+    /// Withdraws the outstanding poll (if any); its completion, if it still comes, carries
+    /// an older generation and is ignored.
+    void disarm(int fd, state& s) {
+        s.queued = false;  // a report not handed out yet belongs to the old registration
+        if (s.armed) {
+            io_uring_sqe* e = sqe();
+            ::io_uring_prep_poll_remove(e, poll_data(fd, s.gen));
+            ::io_uring_sqe_set_data64(e, tag_ignore);
+            s.armed = false;
+        }
+        ++s.gen;
+    }
+
+    void arm_wake() {
+        io_uring_sqe* e = sqe();
+        ::io_uring_prep_poll_add(e, wake_.read_fd(), POLLIN);
+        ::io_uring_sqe_set_data64(e, tag_wake);
+    }
+
+    /// Level-triggered: every fd handed out since the last call gets a fresh poll, which
+    /// completes at once if the fd is still ready. One still queued is not polled again.
+    void rearm_reported() {
+        std::size_t keep = 0;
+        for (int fd : reported_) {
+            state& s = states_[fd];
+            if (s.queued) {
+                reported_[keep++] = fd;
+                continue;
+            }
+            s.reported = false;
+            if (table_.contains(fd) && !s.armed) arm(fd, s, table_.at(fd).interest);
+        }
+        reported_.resize(keep);
+    }
+
+    void reap() {
+        unsigned head;
+        unsigned seen = 0;
+        io_uring_cqe* cqe;
+        io_uring_for_each_cqe(&ring_, head, cqe) {
+            ++seen;
+            const std::uint64_t data = ::io_uring_cqe_get_data64(cqe);
+            switch (data & 7u) {
+            case tag_wake:
+                wake_.drain();
+                arm_wake();
+                break;
+            case tag_poll: on_poll(data >> 3, cqe->res); break;
+            case tag_request: on_request(*reinterpret_cast<detail::io_request*>(data), cqe->res); break;
+            default: break;
+            }
+        }
+        ::io_uring_cq_advance(&ring_, seen);
+    }
+
+    void on_poll(std::uint64_t v, int res) {
+        const int fd = static_cast<int>(v & 0xffffffffu);
+        const auto gen = static_cast<std::uint32_t>(v >> 32);
+        if (!table_.contains(fd) || fd >= static_cast<int>(states_.size())) return;
+        state& s = states_[fd];
+        if (s.gen != gen || !s.armed) return;  // withdrawn or re-registered since
+        s.armed = false;
+        const auto& e = table_.at(fd);
+        std::uint32_t bits = 0;
+        if (res < 0) {
+            bits = error_event | readable | writable;  // e.g. the fd was closed under the poll
+        } else {
+            const auto ev = static_cast<unsigned>(res);
+            if (ev & (POLLIN | POLLPRI | POLLRDHUP)) bits |= readable;
+            if (ev & POLLOUT) bits |= writable;
+            if (ev & POLLHUP) bits |= hangup | readable | writable;
+            if (ev & POLLERR) bits |= error_event | readable | writable;
+        }
+        bits &= e.interest | hangup | error_event;
+        if (!s.reported) {
+            s.reported = true;
+            reported_.push_back(fd);
+        }
+        if (s.queued) {
+            s.bits |= bits;
+        } else {
+            s.queued = true;
+            s.bits = bits;
+            queued_.push_back(fd);
+        }
+    }
+
+    io_uring ring_{};
+    wake_fd wake_;
+    fd_table table_;
+    std::vector<state> states_;
+    std::vector<int> reported_;
+    std::vector<int> queued_;  // fds reaped as ready, handed out from next_ on
+    std::size_t next_ = 0;
+    std::vector<detail::io_request*> completed_;  // reaped requests, for take_completed
+    bool native_[16] = {};
+    bool native_any_ = false;
+};
+
+bool io_uring_usable() {
+    io_uring ring{};
+    const int rc = ::io_uring_queue_init(2, &ring, 0);
+    if (rc < 0) return false;
+    ::io_uring_queue_exit(&ring);
+    return true;
+}
+
+}  // namespace
+
+std::unique_ptr<selector> make_io_uring_selector() { return std::make_unique<io_uring_selector>(); }
+
+}  // namespace corolla
+
+extern "C" void corolla_backend_anchor_io_uring() {}
+
+namespace {
+const bool io_uring_registered = [] {
+    // Never chosen by `auto` (only by name, or as a preset's default): a kernel may have
+    // io_uring yet a sandbox may forbid it, and its readiness path costs more than epoll's.
+    corolla::register_backend({.name = "io_uring",
+                               .priority = 40,
+                               .auto_eligible = false,
+                               .probe = corolla::io_uring_usable,
+                               .make = corolla::make_io_uring_selector});
+    return true;
+}();
+}  // namespace
