@@ -535,3 +535,53 @@ COROLLA_BACKEND_TEST(selectors_style_callbacks_work_beside_the_operations) {
     BOOST_TEST(loop.remove_reader(listener.fileno()));
     BOOST_TEST(loop.stats().readers == 0u);
 }
+
+COROLLA_BACKEND_TEST(cancel_in_the_iteration_the_read_was_started_loses_nothing) {
+    // On io_uring the receive is still in the submission queue (not yet in the kernel)
+    // when the cancellation comes; elsewhere it is just queued with the loop.
+    loop_fixture fx(backend, clock_kind::real);
+    auto& loop = fx.loop();
+    auto [x, y] = net::socket::pair();
+    corolla::task<std::string> reader;
+    reader = test::spawn(loop, [&]() -> TASK(std::string) {
+        std::string got = AWAIT(net::sock_recv(x, 100));
+        RETURN got;
+    });
+    loop.call_soon([&] { reader.cancel(); });  // runs right after the reader's first step
+    BOOST_CHECK_THROW(loop.run_until_complete(reader), corolla::cancelled_error);
+    BOOST_TEST(loop.stats().io_requests == 0u);
+    ::send(y.fileno(), "kept", 4, 0);
+    auto again = test::spawn(loop, [&]() -> TASK(std::string) {
+        std::string got = AWAIT(net::sock_recv(x, 100));
+        RETURN got;
+    });
+    BOOST_TEST(loop.run_until_complete(again) == "kept");
+}
+
+COROLLA_BACKEND_TEST(cancelled_accepts_leave_no_fd_and_lose_no_connection) {
+    loop_fixture fx(backend, clock_kind::real);
+    auto& loop = fx.loop();
+    net::address at;
+    net::socket listener = tcp_listener(at);
+    const int before = test::count_open_fds();
+    for (int round = 0; round < 20; ++round) {
+        auto acceptor = test::spawn(loop, [&]() -> TASK(void) {
+            net::accepted a = AWAIT(net::sock_accept(listener));
+            RETURN;
+        });
+        run_briefly(loop);
+        acceptor.cancel();
+        BOOST_CHECK_THROW(loop.run_until_complete(acceptor), corolla::cancelled_error);
+    }
+    BOOST_TEST(loop.stats().io_requests == 0u);
+    BOOST_TEST(test::count_open_fds() == before);
+    // A connection made now is still there for the next accept.
+    net::socket c(AF_INET, SOCK_STREAM);
+    auto t = test::spawn(loop, [&]() -> TASK(void) {
+        AWAIT(net::sock_connect(c, at));
+        net::accepted a = AWAIT(net::sock_accept(listener));
+        BOOST_TEST(a.peer == c.local_address());
+        RETURN;
+    });
+    loop.run_until_complete(t);
+}

@@ -3,6 +3,7 @@
 #include <cerrno>
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <corolla/net/errors.hpp>
 
@@ -108,6 +109,13 @@ void sendall_op::finish(std::exception_ptr injected) { settle(injected); }
 // --- connections -----------------------------------------------------------------------
 
 accept_op::accept_op(socket& s) noexcept : io_op(s, io_kind::accept, "sock_accept") {}
+accept_op::~accept_op() {
+    if (!req_) return;
+    req_->abandon();
+    if (req_->status() == future_status::done && !req_->has_exception() && req_->args.err == 0 && req_->args.res >= 0)
+        ::close(static_cast<int>(req_->args.res));
+    req_.reset();
+}
 future_base* accept_op::start(event_loop& loop) {
     args_.addr = peer_.native();
     args_.addrlen = address::capacity();

@@ -134,6 +134,10 @@ class accept_op : public detail::io_op {
 public:
     using result_type = accepted;
     explicit accept_op(socket& s) noexcept;
+    accept_op(accept_op&&) noexcept = default;
+    /// An accept that completed but was never finished (its task was destroyed before it
+    /// resumed) closes the connection it got, so no fd leaks.
+    ~accept_op();
     corolla::detail::future_base* start(event_loop& loop);
     accepted finish(std::exception_ptr injected);
 
