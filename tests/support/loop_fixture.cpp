@@ -32,6 +32,7 @@ loop_fixture::loop_fixture(const std::string& backend, clock_kind clock) : fds_b
     }
     loop_.emplace(std::move(opts));
     BOOST_TEST_REQUIRE(loop_->backend_name() == backend);
+    backend_ = backend;
 }
 
 loop_fixture::~loop_fixture() {
@@ -48,6 +49,11 @@ loop_fixture::~loop_fixture() {
         BOOST_CHECK_MESSAGE(s.threadsafe_pending == 0, "teardown: threadsafe callbacks pending");
     }
     loop_.reset();
+#if defined(__linux__)
+    // libkqueue, the emulation kqueue runs on here, releases a closed kqueue's internal
+    // fds later from its own thread, so an fd count right after close means nothing.
+    if (backend_ == "kqueue") return;
+#endif
     const int after = count_open_fds();
     BOOST_CHECK_MESSAGE(after == fds_before_,
                         "teardown: fd leak: " << fds_before_ << " fds before, " << after << " after");

@@ -32,6 +32,7 @@ public:
 
 private:
     int fds_before_;
+    std::string backend_;
     std::shared_ptr<corolla::virtual_clock> vclock_;
     std::optional<corolla::event_loop> loop_;
 };

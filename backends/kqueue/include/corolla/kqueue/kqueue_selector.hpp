@@ -1,0 +1,17 @@
+// The kqueue backend (macOS, the BSDs; on Linux through the libkqueue emulation library,
+// found with pkg-config): level-triggered EVFILT_READ / EVFILT_WRITE per fd, EV_EOF
+// reported as a hang-up (data still pending is read first), and the same wake fd as the
+// other backends for wake(), whose write(2) is async-signal-safe where kevent() in an
+// emulation library is not.
+#pragma once
+
+#include <memory>
+
+#include <corolla/core/selector.hpp>
+
+namespace corolla {
+
+/// Makes a kqueue selector directly (the registry name is "kqueue").
+std::unique_ptr<selector> make_kqueue_selector();
+
+}  // namespace corolla
