@@ -1,6 +1,8 @@
 #include <corolla/kqueue/kqueue_selector.hpp>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -69,24 +71,39 @@ public:
         // Up to two kevents per fd (read and write) plus the wake fd.
         const std::size_t want = out.size() * 2 + 1;
         if (buf_.size() < want) buf_.resize(want);
-        timespec ts{};
-        timespec* tp = nullptr;
-        if (timeout.count() >= 0) {
-            ts.tv_sec = static_cast<time_t>(timeout.count() / 1'000'000'000);
-            ts.tv_nsec = static_cast<long>(timeout.count() % 1'000'000'000);
-            tp = &ts;
+        // libkqueue may report the wake fd once more after it was drained; such a report
+        // (nothing to read, no fd of ours ready) does not end the wait early.
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            timespec ts{};
+            timespec* tp = nullptr;
+            if (timeout.count() >= 0) {
+                const auto left =
+                    std::max(duration::zero(),
+                             std::chrono::duration_cast<duration>(deadline - std::chrono::steady_clock::now()));
+                ts.tv_sec = static_cast<time_t>(left.count() / 1'000'000'000);
+                ts.tv_nsec = static_cast<long>(left.count() % 1'000'000'000);
+                tp = &ts;
+            }
+            const int n = ::kevent(kq_, nullptr, 0, buf_.data(), static_cast<int>(want), tp);
+            if (n < 0) {
+                if (errno == EINTR) return 0;
+                throw std::system_error(errno, std::generic_category(), "kevent");
+            }
+            bool woken = false;
+            const std::size_t count = collect(n, out, woken);
+            if (count > 0 || woken || n == 0 || timeout.count() == 0) return count;
+            if (timeout.count() > 0 && std::chrono::steady_clock::now() >= deadline) return 0;
         }
-        const int n = ::kevent(kq_, nullptr, 0, buf_.data(), static_cast<int>(want), tp);
-        if (n < 0) {
-            if (errno == EINTR) return 0;
-            throw std::system_error(errno, std::generic_category(), "kevent");
-        }
+    }
+
+    std::size_t collect(int n, std::span<ready_event> out, bool& woken) {
         std::size_t count = 0;
         for (int i = 0; i < n; ++i) {
             const struct kevent& k = buf_[i];
             const int fd = static_cast<int>(k.ident);
             if (fd == wake_.read_fd()) {
-                wake_.drain();
+                woken = wake_.drain() || woken;
                 continue;
             }
             if (!table_.contains(fd)) continue;

@@ -85,16 +85,18 @@ void wake_fd::wake() noexcept {
     errno = saved;
 }
 
-void wake_fd::drain() noexcept {
+bool wake_fd::drain() noexcept {
     // Read first, then re-arm. A wake() racing with this either lands before the reset
     // (it is absorbed: the selector is returning anyway and its caller re-checks its
     // queues afterwards) or after it (it writes again and the next select returns).
     // Resetting before the read could leave the flag set with the fd empty, and every
     // later wake() would then be skipped: a lost wakeup.
     char buf[64];
-    while (::read(read_fd_, buf, sizeof buf) > 0) {
-    }
+    bool woken = false;
+    while (::read(read_fd_, buf, sizeof buf) > 0)
+        woken = true;
     pending_.store(false, std::memory_order_release);
+    return woken;
 }
 
 }  // namespace corolla

@@ -59,7 +59,8 @@ public:
     int read_fd() const noexcept { return read_fd_; }
     void wake() noexcept;
     /// Consumes pending wakes; called by the selector when read_fd() is readable.
-    void drain() noexcept;
+    /// Empties the fd; true if a wake() was pending.
+    bool drain() noexcept;
 
 private:
     int read_fd_ = -1;
