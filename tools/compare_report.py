@@ -51,6 +51,9 @@ TARGETS = [
      "queue throughput (maxsize 1024) >= 5x Asio channel (completion handlers)", BOTH_STYLES),
     ("queue_throughput_1024", "boost_fiber", 1.0 / 2.0,
      "queue throughput (maxsize 1024) >= 2x Boost.Fiber channel", BOTH_STYLES),
+    # corolla:epoll against the raw epoll loop, corolla:io_uring against raw liburing (the
+    # io_uring issue's >= 0.95x); poll and select have no floor of their own here.
+    ("socketpair_pingpong", "floor", 1 / 0.95, "socketpair ping-pong >= 0.95x the raw floor of the same mechanism"),
 ]
 
 # TCP echo (tools/compare_echo.py): one scenario per configuration, tcp_echo_<connections>x<bytes>,
@@ -101,6 +104,9 @@ COUNTER_SCENARIOS = {
 CHILD_CPU_COUNTER = "child_cpu_seconds"
 
 SCENARIO_NOTES = {
+    "socketpair_pingpong": "time per round trip of 64 B over a Unix socketpair between two coroutine tasks "
+    "(sock_sendall / sock_recv_into; io_uring runs them natively); floor:epoll: send, epoll_wait, recv by hand; "
+    "floor:io_uring: recv submitted to the kernel, send, one wait per hop, with liburing",
     "loop_tick": "one empty iteration: run_once(nowait) vs a raw zero-timeout poll of one idle eventfd; "
     "libuv: uv_run(UV_RUN_NOWAIT) with one active uv_async_t",
     "call_soon": "time per callback: a batch of call_soon callbacks and the iteration that runs them; "

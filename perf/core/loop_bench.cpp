@@ -97,13 +97,6 @@ void corolla_timer_fire(benchmark::State& state, const std::string& backend, std
     set_batch(state, count);
 }
 
-std::string join(const std::vector<std::string>& names) {
-    std::string s;
-    for (const auto& n : names)
-        s += (s.empty() ? "" : ",") + n;
-    return s;
-}
-
 // Registration order is run order (unless --benchmark_enable_random_interleaving):
 // per scenario each backend next to its floor, then the peers.
 void register_all(const std::vector<std::string>& backends, const bench_sizes& sizes) {

@@ -153,13 +153,6 @@ coro<void> coro_idle() { co_await sleep(std::chrono::hours(1)); }
     exit_with_sample({wall, cpu, static_cast<double>(resident_bytes()) - static_cast<double>(before)});
 }
 
-std::string join(const std::vector<std::string>& names) {
-    std::string s;
-    for (const auto& n : names)
-        s += (s.empty() ? "" : ",") + n;
-    return s;
-}
-
 // Registration order is run order (unless --benchmark_enable_random_interleaving):
 // per scenario every backend with fibers, then with coroutines, the floor, the peers.
 void register_all(const std::vector<std::string>& backends, const bench_sizes& sizes) {

@@ -88,6 +88,14 @@ inline std::string bench_name(std::string_view scenario, std::string_view varian
     return s;
 }
 
+/// "a,b,c": the backends a binary ran, for the JSON context.
+inline std::string join(const std::vector<std::string>& names) {
+    std::string s;
+    for (const auto& n : names)
+        s += (s.empty() ? "" : ",") + n;
+    return s;
+}
+
 /// Records how many items one iteration handles: items/s for the console and a "batch"
 /// counter so tools/compare can turn time per iteration into time per item.
 inline void set_batch(benchmark::State& state, std::size_t batch) {

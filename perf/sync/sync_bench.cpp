@@ -196,13 +196,6 @@ void future_pingpong_hops(benchmark::State& state, const std::string& backend, s
     });
 }
 
-std::string join(const std::vector<std::string>& names) {
-    std::string s;
-    for (const auto& n : names)
-        s += (s.empty() ? "" : ",") + n;
-    return s;
-}
-
 // Registration order is run order (unless --benchmark_enable_random_interleaving): per
 // scenario every backend with coroutines, then with fibers, the floors, the peers.
 void register_all(const std::vector<std::string>& backends, const bench_sizes& sizes) {
