@@ -104,7 +104,7 @@ COUNTER_SCENARIOS = {
 CHILD_CPU_COUNTER = "child_cpu_seconds"
 
 SCENARIO_NOTES = {
-    "socketpair_pingpong": "time per round trip of 64 B over a Unix socketpair between two coroutine tasks "
+    "socketpair_pingpong": "time per round trip of 64 B (read into 4 KiB buffers) over a Unix socketpair between two coroutine tasks "
     "(sock_sendall / sock_recv_into; io_uring runs them natively); floor:epoll: send, epoll_wait, recv by hand; "
     "floor:io_uring: recv submitted to the kernel, send, one wait per hop, with liburing",
     "loop_tick": "one empty iteration: run_once(nowait) vs a raw zero-timeout poll of one idle eventfd; "
