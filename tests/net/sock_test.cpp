@@ -23,6 +23,7 @@
 #include <corolla/net/sock_ops.hpp>
 
 #include "support/backend_matrix.hpp"
+#include "support/bytes.hpp"
 #include "support/loop_fixture.hpp"
 #include "support/style.hpp"
 
@@ -31,23 +32,10 @@ using corolla::test::clock_kind;
 using corolla::test::loop_fixture;
 namespace test = corolla::test;
 namespace net = corolla::net;
+using corolla::test::fnv1a;
+using corolla::test::random_bytes;
 
 namespace {
-
-std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 1469598103934665603ull) {
-    for (unsigned char c : s) {
-        h ^= c;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
-std::string random_bytes(std::mt19937& rng, std::size_t n) {
-    std::string s(n, '\0');
-    for (char& c : s)
-        c = static_cast<char>(rng() & 0xff);
-    return s;
-}
 
 net::socket tcp_listener(net::address& bound) {
     net::socket l(AF_INET, SOCK_STREAM);

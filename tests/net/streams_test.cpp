@@ -21,6 +21,7 @@
 #include <corolla/net/net.hpp>
 
 #include "support/backend_matrix.hpp"
+#include "support/bytes.hpp"
 #include "support/loop_fixture.hpp"
 #include "support/style.hpp"
 
@@ -33,16 +34,9 @@ using corolla::test::clock_kind;
 using corolla::test::loop_fixture;
 namespace test = corolla::test;
 namespace net = corolla::net;
+using corolla::test::fnv1a;
 
 namespace {
-
-std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 1469598103934665603ull) {
-    for (unsigned char c : s) {
-        h ^= c;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
 
 TASK(void) echo_handler(net::stream_reader r, net::stream_writer w) {
     for (;;) {
@@ -59,9 +53,7 @@ TASK(std::uint64_t) echo_client(net::stream_pair c, unsigned seed) {
     std::mt19937 rng(seed);
     std::uint64_t sent = fnv1a({}), got = fnv1a({});
     for (int i = 0; i < 200; ++i) {
-        std::string d(1 + rng() % 5000, '\0');
-        for (char& ch : d)
-            ch = static_cast<char>(rng());
+        std::string d = corolla::test::random_bytes(rng, 1 + rng() % 5000);
         sent = fnv1a(d, sent);
         c.writer.write(d);
         AWAIT(c.writer.drain());
