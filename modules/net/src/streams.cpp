@@ -216,12 +216,17 @@ public:
         // The state must not go away inside the loop's poll phase (its socket's close
         // would touch the line being run), so the last reference is dropped by a callback.
         write_req.reset();
-        sock.loop()->call_soon([self = std::move(keepalive)] {
-            if (self->closing)
-                self->close_now();
-            else if (self->eof_requested && self->sock.is_open())
-                ::shutdown(self->sock.fileno(), SHUT_WR);
-        });
+        try {
+            sock.loop()->call_soon([self = std::move(keepalive)] {
+                if (self->closing)
+                    self->close_now();
+                else if (self->eof_requested && self->sock.is_open())
+                    ::shutdown(self->sock.fileno(), SHUT_WR);
+            });
+        } catch (const loop_closed_error&) {
+            // The loop is closing (a send that won the race with its cancellation): there
+            // is nothing left to do, and the loop no longer polls the fd.
+        }
     }
 
     void wake_drainers() {
