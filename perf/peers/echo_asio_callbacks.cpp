@@ -18,6 +18,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/write.hpp>
 
+#include "echo_peer_support.hpp"
+
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
@@ -56,25 +58,11 @@ void accept(tcp::acceptor& acceptor) {
     });
 }
 
-int parse_port(int argc, char** argv) {
-    if (argc == 3 && std::string_view(argv[1]) == "--port") {
-        char* end = nullptr;
-        const long port = std::strtol(argv[2], &end, 10);
-        if (*end == '\0' && port >= 0 && port <= 65535) return static_cast<int>(port);
-    }
-    std::fprintf(stderr, "usage: echo_asio_callbacks --port N   (0 picks a free port)\n");
-    std::exit(2);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    const int port = parse_port(argc, argv);
-    rlimit lim{};  // a thousand connections need more descriptors than the usual soft limit
-    if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-        lim.rlim_cur = lim.rlim_max;
-        ::setrlimit(RLIMIT_NOFILE, &lim);
-    }
+    const int port = corolla::peers::parse_port(argc, argv, "echo_asio_callbacks");
+    corolla::peers::raise_fd_limit();  // a thousand connections
     try {
         asio::io_context ctx(1);
         tcp::acceptor acceptor(ctx, tcp::endpoint(asio::ip::address_v4::loopback(), static_cast<unsigned short>(port)));

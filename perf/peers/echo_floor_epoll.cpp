@@ -25,6 +25,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "echo_peer_support.hpp"
+
 namespace {
 
 constexpr std::size_t read_size = 64 * 1024;
@@ -189,36 +191,12 @@ private:
     std::vector<connection> conns_;
 };
 
-int parse_port(int argc, char** argv) {
-    long port = -1;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view arg = argv[i];
-        if (arg == "--port" && i + 1 < argc) {
-            char* end = nullptr;
-            port = std::strtol(argv[++i], &end, 10);
-            if (*end != '\0' || port < 0 || port > 65535) port = -2;
-        } else {
-            port = -2;
-        }
-        if (port == -2) break;
-    }
-    if (port < 0) {
-        std::fprintf(stderr, "usage: echo_floor_epoll --port N   (0 picks a free port)\n");
-        std::exit(2);
-    }
-    return static_cast<int>(port);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    const int port = parse_port(argc, argv);
+    const int port = corolla::peers::parse_port(argc, argv, "echo_floor_epoll");
 
-    rlimit lim{};  // a thousand connections need more descriptors than the usual soft limit
-    if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-        lim.rlim_cur = lim.rlim_max;
-        ::setrlimit(RLIMIT_NOFILE, &lim);
-    }
+    corolla::peers::raise_fd_limit();  // a thousand connections
 
     sigset_t blocked, wait_mask;
     sigemptyset(&blocked);

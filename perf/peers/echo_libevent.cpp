@@ -22,6 +22,8 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "echo_peer_support.hpp"
+
 namespace {
 
 void on_read(bufferevent* bev, void*) { bufferevent_write_buffer(bev, bufferevent_get_input(bev)); }
@@ -45,25 +47,11 @@ void on_accept(evconnlistener* listener, evutil_socket_t fd, sockaddr*, int, voi
 
 void on_signal(evutil_socket_t, short, void* base) { event_base_loopbreak(static_cast<event_base*>(base)); }
 
-int parse_port(int argc, char** argv) {
-    if (argc == 3 && std::string_view(argv[1]) == "--port") {
-        char* end = nullptr;
-        const long port = std::strtol(argv[2], &end, 10);
-        if (*end == '\0' && port >= 0 && port <= 65535) return static_cast<int>(port);
-    }
-    std::fprintf(stderr, "usage: echo_libevent --port N   (0 picks a free port)\n");
-    std::exit(2);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    const int port = parse_port(argc, argv);
-    rlimit lim{};  // a thousand connections need more descriptors than the usual soft limit
-    if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-        lim.rlim_cur = lim.rlim_max;
-        ::setrlimit(RLIMIT_NOFILE, &lim);
-    }
+    const int port = corolla::peers::parse_port(argc, argv, "echo_libevent");
+    corolla::peers::raise_fd_limit();  // a thousand connections
     ::signal(SIGPIPE, SIG_IGN);
 
     event_base* base = event_base_new();

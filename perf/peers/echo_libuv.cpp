@@ -15,6 +15,8 @@
 #include <sys/resource.h>
 #include <uv.h>
 
+#include "echo_peer_support.hpp"
+
 namespace {
 
 constexpr std::size_t read_size = 64 * 1024;
@@ -89,25 +91,11 @@ void on_connection(uv_stream_t* server, int status) {
 
 void on_signal(uv_signal_t* handle, int) { uv_stop(handle->loop); }
 
-int parse_port(int argc, char** argv) {
-    if (argc == 3 && std::string_view(argv[1]) == "--port") {
-        char* end = nullptr;
-        const long port = std::strtol(argv[2], &end, 10);
-        if (*end == '\0' && port >= 0 && port <= 65535) return static_cast<int>(port);
-    }
-    std::fprintf(stderr, "usage: echo_libuv --port N   (0 picks a free port)\n");
-    std::exit(2);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    const int port = parse_port(argc, argv);
-    rlimit lim{};  // a thousand connections need more descriptors than the usual soft limit
-    if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-        lim.rlim_cur = lim.rlim_max;
-        ::setrlimit(RLIMIT_NOFILE, &lim);
-    }
+    const int port = corolla::peers::parse_port(argc, argv, "echo_libuv");
+    corolla::peers::raise_fd_limit();  // a thousand connections
 
     uv_loop_t* loop = uv_default_loop();
     uv_tcp_t server;
