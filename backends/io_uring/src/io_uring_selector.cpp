@@ -1,10 +1,16 @@
 #include <corolla/io_uring/io_uring_selector.hpp>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <system_error>
+#include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 #include <liburing.h>
@@ -44,20 +50,57 @@ unsigned to_poll(std::uint32_t interest) noexcept {
 // syscall since they are batched into the submission select() makes anyway.
 class io_uring_selector final : public selector, public completion_io {
 public:
-    io_uring_selector() {
-        io_uring_params p{};
-        p.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN;
-        int rc = ::io_uring_queue_init_params(entries, &ring_, &p);
+    explicit io_uring_selector(const io_uring_options& o) : sqpoll_(o.sqpoll) {
+        if (o.entries == 0 || o.entries > 32768)
+            throw std::invalid_argument("io_uring: entries must be 1..32768, not " + std::to_string(o.entries));
+        if (o.cq_entries != 0 && (o.cq_entries < o.entries || o.cq_entries > 65536))
+            throw std::invalid_argument("io_uring: cq_entries must be 0 or entries..65536, not " +
+                                        std::to_string(o.cq_entries));
+        auto params = [&o](unsigned extra) {
+            io_uring_params p{};
+            p.flags = extra;
+            if (o.cq_entries != 0) {
+                p.flags |= IORING_SETUP_CQSIZE;
+                p.cq_entries = o.cq_entries;
+            }
+            if (o.sqpoll) {
+                p.flags |= IORING_SETUP_SQPOLL;
+                p.sq_thread_idle = static_cast<unsigned>(std::max<long long>(1, o.sqpoll_idle.count()));
+            }
+            return p;
+        };
+        io_uring_params p = params(IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN);
+        int rc = ::io_uring_queue_init_params(o.entries, &ring_, &p);
         if (rc == -EINVAL) {  // an older kernel without those flags
-            p = io_uring_params{};
-            rc = ::io_uring_queue_init_params(entries, &ring_, &p);
+            p = params(0);
+            rc = ::io_uring_queue_init_params(o.entries, &ring_, &p);
         }
         if (rc < 0)
-            throw backend_unavailable_error(std::string("io_uring: io_uring_queue_init failed: ") + std::strerror(-rc));
+            throw backend_unavailable_error(std::string("io_uring: io_uring_queue_init failed") +
+                                            (o.sqpoll ? " (with SQPOLL)" : "") + ": " + std::strerror(-rc));
         arm_wake();
-        probe_opcodes();
+        if (o.native_io) probe_opcodes();
     }
     ~io_uring_selector() override { ::io_uring_queue_exit(&ring_); }
+
+    void register_buffers(std::span<const std::span<std::byte>> buffers) {
+        if (!fixed_.empty()) {
+            const int rc = ::io_uring_unregister_buffers(&ring_);
+            if (rc < 0) throw std::system_error(-rc, std::generic_category(), "io_uring_unregister_buffers");
+            fixed_.clear();
+        }
+        if (buffers.empty()) return;
+        std::vector<iovec> v;
+        v.reserve(buffers.size());
+        for (auto b : buffers) {
+            if (b.empty()) throw std::invalid_argument("io_uring_register_buffers: an empty buffer");
+            v.push_back(iovec{b.data(), b.size()});
+        }
+        const int rc = ::io_uring_register_buffers(&ring_, v.data(), static_cast<unsigned>(v.size()));
+        if (rc < 0) throw std::system_error(-rc, std::generic_category(), "io_uring_register_buffers");
+        fixed_ = std::move(v);
+    }
+    std::size_t fixed_operations() const noexcept { return fixed_ops_; }
 
     std::string_view name() const noexcept override { return "io_uring"; }
     selector_caps caps() const noexcept override { return {.reports_hangup = true, .max_fd = -1}; }
@@ -95,6 +138,7 @@ public:
         io_uring_cqe* cqe = nullptr;
         if (timeout.count() == 0 || next_ < queued_.size() || !completed_.empty()) {
             rc = ::io_uring_submit(&ring_);
+            if (sqpoll_) rc = settle_sqpoll(rc);
         } else if (timeout.count() < 0) {
             rc = ::io_uring_submit_and_wait(&ring_, 1);
         } else {
@@ -174,8 +218,6 @@ private:
     /// Which io_kinds the running kernel performs natively (probed once). The others, and
     /// all of them with COROLLA_IO_URING_NATIVE=0 in the environment, use readiness.
     void probe_opcodes() {
-        const char* env = std::getenv("COROLLA_IO_URING_NATIVE");
-        if (env && std::string(env) == "0") return;
         io_uring_probe* p = ::io_uring_get_probe_ring(&ring_);
         if (!p) return;
         auto has = [p](int op) { return ::io_uring_opcode_supported(p, op) != 0; };
@@ -191,6 +233,8 @@ private:
         set(io_kind::connect, has(IORING_OP_CONNECT));
         set(io_kind::read, has(IORING_OP_READ));
         set(io_kind::write, has(IORING_OP_WRITE));
+        set(io_kind::recvfrom, has(IORING_OP_RECVMSG));
+        set(io_kind::sendto, has(IORING_OP_SENDMSG));
         ::io_uring_free_probe(p);
     }
 
@@ -207,7 +251,12 @@ private:
         io_uring_sqe* e = sqe();
         auto* base = static_cast<char*>(a.buf);
         switch (a.kind) {
-        case detail::io_kind::recv: ::io_uring_prep_recv(e, a.fd, a.buf, a.len, a.flags); break;
+        case detail::io_kind::recv:
+            if (int i = a.flags == 0 ? fixed_index(a.buf, a.len) : -1; i >= 0)
+                ::io_uring_prep_read_fixed(e, a.fd, a.buf, static_cast<unsigned>(a.len), ~0ull, i);
+            else
+                ::io_uring_prep_recv(e, a.fd, a.buf, a.len, a.flags);
+            break;
         case detail::io_kind::send: ::io_uring_prep_send(e, a.fd, a.buf, a.len, a.flags | MSG_NOSIGNAL); break;
         case detail::io_kind::send_all:
             ::io_uring_prep_send(e, a.fd, base + a.res, a.len - static_cast<std::size_t>(a.res),
@@ -220,8 +269,20 @@ private:
         case detail::io_kind::connect:
             ::io_uring_prep_connect(e, a.fd, static_cast<const sockaddr*>(a.addr), static_cast<socklen_t>(a.addrlen));
             break;
-        case detail::io_kind::read: ::io_uring_prep_read(e, a.fd, a.buf, static_cast<unsigned>(a.len), ~0ull); break;
-        case detail::io_kind::write: ::io_uring_prep_write(e, a.fd, a.buf, static_cast<unsigned>(a.len), ~0ull); break;
+        case detail::io_kind::read:
+            if (int i = fixed_index(a.buf, a.len); i >= 0)
+                ::io_uring_prep_read_fixed(e, a.fd, a.buf, static_cast<unsigned>(a.len), ~0ull, i);
+            else
+                ::io_uring_prep_read(e, a.fd, a.buf, static_cast<unsigned>(a.len), ~0ull);
+            break;
+        case detail::io_kind::write:
+            if (int i = fixed_index(a.buf, a.len); i >= 0)
+                ::io_uring_prep_write_fixed(e, a.fd, a.buf, static_cast<unsigned>(a.len), ~0ull, i);
+            else
+                ::io_uring_prep_write(e, a.fd, a.buf, static_cast<unsigned>(a.len), ~0ull);
+            break;
+        case detail::io_kind::recvfrom: ::io_uring_prep_recvmsg(e, a.fd, message_for(r), a.flags); break;
+        case detail::io_kind::sendto: ::io_uring_prep_sendmsg(e, a.fd, message_for(r), a.flags | MSG_NOSIGNAL); break;
         default: break;  // not native (submit() refused it)
         }
         ::io_uring_sqe_set_data64(e, reinterpret_cast<std::uint64_t>(&r));
@@ -237,6 +298,14 @@ private:
                 return;
             }
             res = -ECANCELED;
+        }
+        if (a.kind == detail::io_kind::recvfrom || a.kind == detail::io_kind::sendto) {
+            auto it = messages_.find(&r);
+            if (it != messages_.end()) {
+                if (a.kind == detail::io_kind::recvfrom && res >= 0) a.addrlen = it->second->h.msg_namelen;
+                spare_messages_.push_back(std::move(it->second));
+                messages_.erase(it);
+            }
         }
         if (res < 0) {
             a.err = -res;
@@ -254,7 +323,56 @@ private:
         completed_.push_back(&r);
     }
 
-    static constexpr unsigned entries = 1024;
+    /// The registered buffer holding [buf, buf + len), or -1.
+    int fixed_index(const void* buf, std::size_t len) noexcept {
+        const auto* p = static_cast<const std::byte*>(buf);
+        for (std::size_t i = 0; i < fixed_.size(); ++i) {
+            const auto* b = static_cast<const std::byte*>(fixed_[i].iov_base);
+            if (p >= b && len <= fixed_[i].iov_len && static_cast<std::size_t>(p - b) <= fixed_[i].iov_len - len) {
+                ++fixed_ops_;
+                return static_cast<int>(i);
+            }
+        }
+        return -1;
+    }
+
+    /// recvmsg / sendmsg need a msghdr that lives until the completion: one per request
+    /// in flight, recycled (set up again for a retry after EAGAIN: the kernel wrote
+    /// msg_namelen).
+    struct message {
+        msghdr h{};
+        iovec v{};
+    };
+    msghdr* message_for(detail::io_request& r) {
+        std::unique_ptr<message>& m = messages_[&r];
+        if (!m) {
+            if (spare_messages_.empty()) {
+                m = std::make_unique<message>();
+            } else {
+                m = std::move(spare_messages_.back());
+                spare_messages_.pop_back();
+            }
+        }
+        detail::io_args& a = r.args;
+        m->v = iovec{a.buf, a.len};
+        m->h = msghdr{};
+        m->h.msg_iov = &m->v;
+        m->h.msg_iovlen = 1;
+        m->h.msg_name = a.addr;
+        m->h.msg_namelen = a.addrlen;
+        return &m->h;
+    }
+
+    /// With SQPOLL the kernel thread takes submissions on its own time; a poll that must
+    /// not wait (timeout 0) first lets it take what is queued, so the readiness it reports
+    /// is as fresh as without SQPOLL (a zero-timeout select after a write sees it).
+    int settle_sqpoll(int rc) {
+        for (int spins = 0; ::io_uring_sq_ready(&ring_) != 0 && spins < 1'000'000; ++spins) {
+            if ((spins & 1023) == 1023) ::io_uring_sqring_wait(&ring_);
+        }
+        const int g = ::io_uring_get_events(&ring_);
+        return g < 0 ? g : rc;
+    }
 
     struct state {
         std::uint32_t gen = 0;
@@ -275,6 +393,7 @@ private:
             const int rc = ::io_uring_submit(&ring_);
             if (rc < 0 && rc != -EBUSY && rc != -EAGAIN)
                 throw std::system_error(-rc, std::generic_category(), "io_uring_submit");
+            if (sqpoll_) ::io_uring_sqring_wait(&ring_);  // until the kernel thread took some
             e = ::io_uring_get_sqe(&ring_);
             if (!e) throw std::system_error(EBUSY, std::generic_category(), "io_uring: submission queue full");
         }
@@ -323,7 +442,18 @@ private:
         reported_.resize(keep);
     }
 
+    /// Takes every completion the kernel has: the completion queue, and what overflowed it
+    /// (kept by the kernel and moved into the queue as room is made), so one select hands
+    /// out everything that happened before it, never a stale report at a later call.
     void reap() {
+        for (int rounds = 0; reap_queue() && rounds < 64; ++rounds) {
+            if (!(IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_CQ_OVERFLOW)) break;
+            if (::io_uring_get_events(&ring_) < 0) break;
+        }
+    }
+
+    /// Reaps what is in the completion queue; false when it was empty.
+    bool reap_queue() {
         unsigned head;
         unsigned seen = 0;
         io_uring_cqe* cqe;
@@ -341,6 +471,7 @@ private:
             }
         }
         ::io_uring_cq_advance(&ring_, seen);
+        return seen != 0;
     }
 
     void on_poll(std::uint64_t v, int res) {
@@ -385,6 +516,11 @@ private:
     std::vector<detail::io_request*> completed_;  // reaped requests, for take_completed
     bool native_[16] = {};
     bool native_any_ = false;
+    bool sqpoll_ = false;
+    std::vector<iovec> fixed_;  // registered buffers, by index
+    std::size_t fixed_ops_ = 0;
+    std::unordered_map<detail::io_request*, std::unique_ptr<message>> messages_;
+    std::vector<std::unique_ptr<message>> spare_messages_;
 };
 
 bool io_uring_usable() {
@@ -397,7 +533,46 @@ bool io_uring_usable() {
 
 }  // namespace
 
-std::unique_ptr<selector> make_io_uring_selector() { return std::make_unique<io_uring_selector>(); }
+namespace {
+
+unsigned env_unsigned(const char* name, unsigned fallback) {
+    const char* v = std::getenv(name);
+    if (!v || !*v) return fallback;
+    unsigned out = 0;
+    const char* end = v + std::strlen(v);
+    auto [p, ec] = std::from_chars(v, end, out);
+    if (ec != std::errc{} || p != end)
+        throw std::invalid_argument(std::string(name) + ": expected a non-negative number, got '" + v + "'");
+    return out;
+}
+
+template <class Selector>
+auto& as_io_uring(Selector& s) {
+    using target = std::conditional_t<std::is_const_v<Selector>, const io_uring_selector, io_uring_selector>;
+    auto* u = dynamic_cast<target*>(&s);
+    if (!u) throw std::invalid_argument("not an io_uring selector: " + std::string(s.name()));
+    return *u;
+}
+
+}  // namespace
+
+io_uring_options io_uring_options_from_env() {
+    io_uring_options o;
+    o.entries = env_unsigned("COROLLA_IO_URING_ENTRIES", o.entries);
+    o.sqpoll = env_unsigned("COROLLA_IO_URING_SQPOLL", 0) != 0;
+    o.native_io = env_unsigned("COROLLA_IO_URING_NATIVE", 1) != 0;
+    return o;
+}
+
+std::unique_ptr<selector> make_io_uring_selector(const io_uring_options& options) {
+    return std::make_unique<io_uring_selector>(options);
+}
+
+void io_uring_register_buffers(selector& s, std::span<const std::span<std::byte>> buffers) {
+    as_io_uring(s).register_buffers(buffers);
+}
+
+std::size_t io_uring_fixed_operations(const selector& s) { return as_io_uring(s).fixed_operations(); }
 
 }  // namespace corolla
 
@@ -407,11 +582,10 @@ namespace {
 const bool io_uring_registered = [] {
     // Never chosen by `auto` (only by name, or as a preset's default): a kernel may have
     // io_uring yet a sandbox may forbid it, and its readiness path costs more than epoll's.
-    corolla::register_backend({.name = "io_uring",
-                               .priority = 40,
-                               .auto_eligible = false,
-                               .probe = corolla::io_uring_usable,
-                               .make = corolla::make_io_uring_selector});
+    corolla::register_backend(
+        {.name = "io_uring", .priority = 40, .auto_eligible = false, .probe = corolla::io_uring_usable, .make = [] {
+             return corolla::make_io_uring_selector();
+         }});
     return true;
 }();
 }  // namespace
