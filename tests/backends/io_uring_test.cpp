@@ -115,6 +115,25 @@ BOOST_AUTO_TEST_CASE(native_requests_beyond_the_ring_all_complete) {
     many_receivers_at_once(*loop, 300);
 }
 
+BOOST_AUTO_TEST_CASE(a_zero_timeout_poll_sees_completed_operations) {
+    // The kernel may finish a receive as deferred work of this thread (COOP_TASKRUN); a
+    // poll that does not wait must still run it, or a loop with something else to do (and
+    // a virtual clock jumping ahead) would not see the bytes until it next blocks.
+    auto loop = loop_on(corolla::make_io_uring_selector({}));
+    auto [a, b] = net::socket::pair();
+    for (int round = 0; round < 50; ++round) {
+        auto t = corolla::create_task(*loop, receive(a, 4));
+        loop->run_once(true);
+        loop->run_once(true);  // the receive is in the kernel
+        BOOST_TEST_REQUIRE(!t.done());
+        BOOST_TEST_REQUIRE(::send(b.fileno(), "data", 4, 0) == 4);
+        loop->run_once(true);  // completes the request, schedules the task
+        loop->run_once(true);  // the task runs
+        BOOST_TEST_REQUIRE(t.done());
+        BOOST_TEST(t.result() == "data");
+    }
+}
+
 BOOST_AUTO_TEST_CASE(sqpoll_serves_the_same_operations) {
     std::unique_ptr<corolla::selector> sel;
     try {
@@ -216,6 +235,134 @@ BOOST_AUTO_TEST_CASE(native_recvfrom_and_sendto_report_addresses) {
     BOOST_TEST(loop->run_until_complete(cli) == "datagram@" + to.to_string());
 }
 
+namespace {
+
+std::unique_ptr<corolla::event_loop> multishot_loop() {
+    corolla::io_uring_options o;
+    o.multishot_accept = true;
+    return loop_on(corolla::make_io_uring_selector(o));
+}
+
+net::socket listener() {
+    net::socket l(AF_INET, SOCK_STREAM);
+    l.set_reuse_address(true);
+    l.bind(net::address::ipv4("127.0.0.1", 0));
+    l.listen(512);
+    return l;
+}
+
+/// A client connected (the handshake completes in the kernel; no accept needed).
+net::socket client_of(const net::address& to) {
+    net::socket c(AF_INET, SOCK_STREAM);
+    const int rc = ::connect(c.fileno(), to.native(), to.size());
+    BOOST_TEST_REQUIRE((rc == 0 || errno == EINPROGRESS));
+    return c;
+}
+
+corolla::coro<net::accepted> accept_one(net::socket& l) { co_return co_await net::sock_accept(l); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(multishot_accept_serves_a_burst_with_peer_addresses) {
+    auto loop = multishot_loop();
+    net::socket l = listener();
+    const net::address at = l.local_address();
+    // The first accept arms the multishot accept; then a burst of 100 connections.
+    auto first = corolla::create_task(*loop, accept_one(l));
+    loop->run_once(true);
+    std::vector<net::socket> clients;
+    std::set<std::string> expected;
+    for (int i = 0; i < 100; ++i) {
+        clients.push_back(client_of(at));
+        expected.insert(clients.back().local_address().to_string());
+    }
+    std::set<std::string> peers;
+    std::vector<net::socket> served;
+    net::accepted a = loop->run_until_complete(first);
+    peers.insert(a.peer.to_string());
+    served.push_back(std::move(a.sock));
+    for (int i = 1; i < 100; ++i) {
+        net::accepted b = loop->run_until_complete(corolla::create_task(*loop, accept_one(l)));
+        peers.insert(b.peer.to_string());
+        served.push_back(std::move(b.sock));
+    }
+    BOOST_TEST(peers == expected);  // each connection once, each with its own peer address
+    // The connections work: a byte each way on the last one.
+    BOOST_TEST_REQUIRE(::send(clients.back().fileno(), "x", 1, 0) == 1);
+    char c = 0;
+    for (auto& s : served)
+        if (::recv(s.fileno(), &c, 1, MSG_DONTWAIT) == 1) break;
+    BOOST_TEST(c == 'x');
+}
+
+BOOST_AUTO_TEST_CASE(multishot_accept_stops_taking_in_past_its_limit) {
+    auto loop = multishot_loop();
+    net::socket l = listener();
+    const net::address at = l.local_address();
+    auto first = corolla::create_task(*loop, accept_one(l));
+    loop->run_once(true);
+    const int before = corolla::test::count_open_fds();
+    std::vector<net::socket> clients;
+    // A burst nobody accepts: the kernel takes in what is queued when it runs the accept
+    // (here the whole burst); past the limit the multishot accept is cancelled...
+    for (int i = 0; i < 100; ++i)
+        clients.push_back(client_of(at));
+    for (int i = 0; i < 10; ++i)
+        loop->run_once(true);
+    const int taken_in = corolla::test::count_open_fds() - before - 100;
+    BOOST_TEST(taken_in >= 33);
+    // ...so the next connections wait in the listen backlog, not in this process.
+    for (int i = 0; i < 50; ++i)
+        clients.push_back(client_of(at));
+    for (int i = 0; i < 10; ++i)
+        loop->run_once(true);
+    BOOST_TEST(corolla::test::count_open_fds() - before - 150 == taken_in);
+    // Every connection is still accepted, in order: the taken-in ones, then the backlog.
+    std::set<std::string> peers;
+    peers.insert(loop->run_until_complete(first).peer.to_string());
+    for (int i = 1; i < 150; ++i)
+        peers.insert(loop->run_until_complete(corolla::create_task(*loop, accept_one(l))).peer.to_string());
+    BOOST_TEST(peers.size() == 150u);
+}
+
+BOOST_AUTO_TEST_CASE(closing_a_listener_stops_its_multishot_accept) {
+    auto loop = multishot_loop();
+    const int before = corolla::test::count_open_fds();
+    net::address at;
+    std::vector<net::socket> clients;
+    {
+        net::socket l = listener();
+        at = l.local_address();
+        auto first = corolla::create_task(*loop, accept_one(l));
+        loop->run_once(true);
+        for (int i = 0; i < 10; ++i)
+            clients.push_back(client_of(at));
+        net::accepted a = loop->run_until_complete(first);
+        for (int i = 0; i < 5; ++i)
+            loop->run_once(true);  // the other nine are taken in
+        // A waiting accept, cancelled, loses none of them.
+        auto waiting = corolla::create_task(*loop, accept_one(l));
+        waiting.cancel();
+        BOOST_CHECK_THROW(loop->run_until_complete(waiting), corolla::cancelled_error);
+        net::accepted b = loop->run_until_complete(corolla::create_task(*loop, accept_one(l)));
+        BOOST_TEST(b.sock.fileno() >= 0);
+        l.close();  // closes the eight taken in, and frees the port at once
+    }
+    BOOST_TEST(corolla::test::count_open_fds() == before + 10);  // the clients only
+    net::socket again(AF_INET, SOCK_STREAM);
+    again.set_reuse_address(true);
+    BOOST_CHECK_NO_THROW(again.bind(at));
+    BOOST_CHECK_NO_THROW(again.listen());
+    // The clients of the old listener whose connections were taken in see them closed.
+    char c;
+    int closed = 0;
+    for (auto& cl : clients) {
+        const ssize_t n = ::recv(cl.fileno(), &c, 1, 0);
+        if (n == 0 || (n < 0 && errno == ECONNRESET)) ++closed;
+    }
+    BOOST_TEST(closed >= 8);
+}
+
 BOOST_AUTO_TEST_CASE(bad_options_are_typed_errors) {
     BOOST_CHECK_THROW(corolla::make_io_uring_selector({.entries = 0}), std::invalid_argument);
     BOOST_CHECK_THROW(corolla::make_io_uring_selector({.entries = 1u << 20}), std::invalid_argument);
@@ -230,9 +377,12 @@ BOOST_AUTO_TEST_CASE(bad_options_are_typed_errors) {
     BOOST_CHECK_THROW(corolla::io_uring_options_from_env(), std::invalid_argument);
     ::setenv("COROLLA_IO_URING_ENTRIES", "8", 1);
     ::setenv("COROLLA_IO_URING_SQPOLL", "1", 1);
+    ::setenv("COROLLA_IO_URING_MULTISHOT_ACCEPT", "1", 1);
     const auto o = corolla::io_uring_options_from_env();
     BOOST_TEST(o.entries == 8u);
     BOOST_TEST(o.sqpoll);
+    BOOST_TEST(o.multishot_accept);
+    ::unsetenv("COROLLA_IO_URING_MULTISHOT_ACCEPT");
     ::unsetenv("COROLLA_IO_URING_ENTRIES");
     ::unsetenv("COROLLA_IO_URING_SQPOLL");
     BOOST_TEST(corolla::io_uring_options_from_env().entries == corolla::io_uring_options{}.entries);

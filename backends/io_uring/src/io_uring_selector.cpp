@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -33,11 +34,13 @@ enum tag : std::uint64_t {
     tag_wake = 2,         // the wake fd's poll
     tag_ignore = 3,       // poll_remove, cancels: nothing to do on completion
     tag_linked_poll = 4,  // the poll linked before a request that met EAGAIN: address | 4
+    tag_accept = 5,       // a listener's multishot accept: (generation << 32 | fd) << 3
 };
 
-std::uint64_t poll_data(int fd, std::uint32_t gen) noexcept {
-    return ((static_cast<std::uint64_t>(gen) << 32 | static_cast<std::uint32_t>(fd)) << 3) | tag_poll;
+std::uint64_t fd_data(int fd, std::uint32_t gen, tag t) noexcept {
+    return ((static_cast<std::uint64_t>(gen) << 32 | static_cast<std::uint32_t>(fd)) << 3) | t;
 }
+std::uint64_t poll_data(int fd, std::uint32_t gen) noexcept { return fd_data(fd, gen, tag_poll); }
 
 unsigned to_poll(std::uint32_t interest) noexcept {
     return ((interest & readable) ? POLLIN | POLLRDHUP : 0u) | ((interest & writable) ? POLLOUT : 0u);
@@ -50,7 +53,7 @@ unsigned to_poll(std::uint32_t interest) noexcept {
 // syscall since they are batched into the submission select() makes anyway.
 class io_uring_selector final : public selector, public completion_io {
 public:
-    explicit io_uring_selector(const io_uring_options& o) : sqpoll_(o.sqpoll) {
+    explicit io_uring_selector(const io_uring_options& o) : sqpoll_(o.sqpoll), multishot_(o.multishot_accept) {
         if (o.entries == 0 || o.entries > 32768)
             throw std::invalid_argument("io_uring: entries must be 1..32768, not " + std::to_string(o.entries));
         if (o.cq_entries != 0 && (o.cq_entries < o.entries || o.cq_entries > 65536))
@@ -80,8 +83,14 @@ public:
                                             (o.sqpoll ? " (with SQPOLL)" : "") + ": " + std::strerror(-rc));
         arm_wake();
         if (o.native_io) probe_opcodes();
+        multishot_ = multishot_ && native_[static_cast<std::size_t>(detail::io_kind::accept)];
     }
-    ~io_uring_selector() override { ::io_uring_queue_exit(&ring_); }
+    ~io_uring_selector() override {
+        ::io_uring_queue_exit(&ring_);
+        for (auto& [fd, a] : acceptors_)
+            for (int c : a.ready)
+                ::close(c);
+    }
 
     void register_buffers(std::span<const std::span<std::byte>> buffers) {
         if (!fixed_.empty()) {
@@ -178,12 +187,61 @@ public:
 
     bool submit(detail::io_request& r) override {
         if (!native_[static_cast<std::size_t>(r.args.kind)]) return false;
-        prep(r, false);
+        if (multishot_ && r.args.kind == detail::io_kind::accept)
+            accept_submit(r);
+        else
+            prep(r, false);
         r.add_ref();  // released by the loop after take_completed
         return true;
     }
 
+    bool try_complete(detail::io_args& a) override {
+        if (!multishot_ || a.kind != detail::io_kind::accept) return false;
+        auto it = acceptors_.find(a.fd);
+        if (it == acceptors_.end() || it->second.ready.empty()) return false;
+        const int c = it->second.ready.front();
+        it->second.ready.pop_front();
+        accepted(a, c);
+        return true;
+    }
+
+    void release(int fd) noexcept override {
+        auto it = acceptors_.find(fd);
+        if (it == acceptors_.end()) return;
+        acceptor& a = it->second;
+        for (int c : a.ready)
+            ::close(c);
+        try {
+            if (a.armed) {
+                // The multishot accept holds the listener open: stop it now, not at the
+                // next select, so the port is free once the socket is closed.
+                io_uring_sqe* e = sqe();
+                ::io_uring_prep_cancel64(e, fd_data(fd, a.gen, tag_accept), 0);
+                ::io_uring_sqe_set_data64(e, tag_ignore);
+                ::io_uring_submit(&ring_);
+                reap();
+            }
+        } catch (...) {  // no submission slot: the ring's exit stops it
+        }
+        // Completions of this generation still to come find no acceptor: their
+        // connections are closed (the waiters were cancelled before release).
+        acceptors_.erase(fd);
+    }
+
     void cancel(detail::io_request& r) override {
+        if (multishot_ && r.args.kind == detail::io_kind::accept) {
+            // Waiting on the listener's multishot accept: nothing in the kernel is its own.
+            auto it = acceptors_.find(r.args.fd);
+            if (it != acceptors_.end()) {
+                auto& w = it->second.waiters;
+                if (auto pos = std::find(w.begin(), w.end(), &r); pos != w.end()) {
+                    w.erase(pos);
+                    r.args.err = ECANCELED;
+                    completed_.push_back(&r);
+                }
+            }
+            return;  // else completed already (in completed_)
+        }
         // The request itself, and the poll it may wait behind (a linked request does not
         // start, so cannot be found, until its poll completes; cancelling the poll fails
         // the link with ECANCELED).
@@ -321,6 +379,103 @@ private:
             a.err = 0;
         }
         completed_.push_back(&r);
+    }
+
+    // --- multishot accept ----------------------------------------------------------------
+    // One IORING_OP_ACCEPT with IORING_ACCEPT_MULTISHOT per listener takes connections in as
+    // they come: each goes to the oldest waiting accept, or waits in `ready` for the next
+    // (which then completes without a syscall, through try_complete). A multishot accept
+    // cannot return each connection's peer address (they share one buffer), so it is asked
+    // with getpeername. The kernel takes in all connections queued when it runs the accept,
+    // so a burst lands in `ready` whole; once `ready` holds stash_limit the multishot is
+    // cancelled and the listen backlog holds further connections, as without it; the next
+    // accept finding `ready` empty arms it again.
+    static constexpr std::size_t stash_limit = 32;
+
+    struct acceptor {
+        std::uint32_t gen = 0;
+        bool armed = false;     // a multishot accept of generation `gen` is outstanding
+        bool stopping = false;  // and its cancel was asked
+        std::deque<detail::io_request*> waiters;
+        std::deque<int> ready;  // connections taken in, not handed out yet
+    };
+
+    void accept_submit(detail::io_request& r) {
+        acceptor& a = acceptors_[r.args.fd];
+        if (a.gen == 0) a.gen = ++acceptor_gen_;
+        if (!a.ready.empty()) {
+            const int c = a.ready.front();
+            a.ready.pop_front();
+            accepted(r.args, c);
+            completed_.push_back(&r);
+            return;
+        }
+        a.waiters.push_back(&r);
+        if (!a.armed) arm_accept(r.args.fd, a);
+    }
+
+    void arm_accept(int fd, acceptor& a) {
+        io_uring_sqe* e = sqe();
+        ::io_uring_prep_multishot_accept(e, fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        ::io_uring_sqe_set_data64(e, fd_data(fd, a.gen, tag_accept));
+        a.armed = true;
+        a.stopping = false;
+    }
+
+    /// Fills an accept's outcome with connection c (its peer address from getpeername;
+    /// empty when the peer is already gone, as the first read will report).
+    static void accepted(detail::io_args& a, int c) noexcept {
+        a.res = c;
+        a.err = 0;
+        if (a.addr) {
+            auto len = static_cast<socklen_t>(a.addrlen);
+            a.addrlen = ::getpeername(c, static_cast<sockaddr*>(a.addr), &len) == 0 ? len : 0;
+        }
+    }
+
+    void on_accept(std::uint64_t v, int res, unsigned flags) {
+        const int fd = static_cast<int>(v & 0xffffffffu);
+        const auto gen = static_cast<std::uint32_t>(v >> 32);
+        auto it = acceptors_.find(fd);
+        if (it == acceptors_.end() || it->second.gen != gen) {  // released since
+            if (res >= 0) ::close(res);
+            return;
+        }
+        acceptor& a = it->second;
+        if (res == -EINVAL && a.ready.empty() && !(flags & IORING_CQE_F_MORE)) {
+            // A kernel without multishot accept (before 5.19): single-shot from now on.
+            multishot_ = false;
+            a.armed = false;
+            for (detail::io_request* r : a.waiters)
+                prep(*r, false);
+            acceptors_.erase(it);
+            return;
+        }
+        if (res >= 0) {
+            if (!a.waiters.empty()) {
+                detail::io_request* r = a.waiters.front();
+                a.waiters.pop_front();
+                accepted(r->args, res);
+                completed_.push_back(r);
+            } else {
+                a.ready.push_back(res);
+            }
+        } else if (res != -ECANCELED && !a.waiters.empty()) {
+            // EMFILE and the like end the multishot: the oldest accept reports it.
+            detail::io_request* r = a.waiters.front();
+            a.waiters.pop_front();
+            r->args.err = -res;
+            completed_.push_back(r);
+        }
+        if (!(flags & IORING_CQE_F_MORE)) {
+            a.armed = false;
+            if (!a.waiters.empty()) arm_accept(fd, a);
+        } else if (a.ready.size() >= stash_limit && !a.stopping) {
+            io_uring_sqe* e = sqe();
+            ::io_uring_prep_cancel64(e, fd_data(fd, a.gen, tag_accept), 0);
+            ::io_uring_sqe_set_data64(e, tag_ignore);
+            a.stopping = true;
+        }
     }
 
     /// The registered buffer holding [buf, buf + len), or -1.
@@ -467,6 +622,7 @@ private:
                 break;
             case tag_poll: on_poll(data >> 3, cqe->res); break;
             case tag_request: on_request(*reinterpret_cast<detail::io_request*>(data), cqe->res); break;
+            case tag_accept: on_accept(data >> 3, cqe->res, cqe->flags); break;
             default: break;
             }
         }
@@ -520,6 +676,9 @@ private:
     std::vector<iovec> fixed_;  // registered buffers, by index
     std::size_t fixed_ops_ = 0;
     std::unordered_map<detail::io_request*, std::unique_ptr<message>> messages_;
+    bool multishot_ = false;
+    std::unordered_map<int, acceptor> acceptors_;
+    std::uint32_t acceptor_gen_ = 0;
     std::vector<std::unique_ptr<message>> spare_messages_;
 };
 
@@ -561,6 +720,7 @@ io_uring_options io_uring_options_from_env() {
     o.entries = env_unsigned("COROLLA_IO_URING_ENTRIES", o.entries);
     o.sqpoll = env_unsigned("COROLLA_IO_URING_SQPOLL", 0) != 0;
     o.native_io = env_unsigned("COROLLA_IO_URING_NATIVE", 1) != 0;
+    o.multishot_accept = env_unsigned("COROLLA_IO_URING_MULTISHOT_ACCEPT", o.multishot_accept ? 1 : 0) != 0;
     return o;
 }
 

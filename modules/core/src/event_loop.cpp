@@ -323,7 +323,9 @@ public:
         if (a.reads() && a.fd >= 0 && static_cast<std::size_t>(a.fd) < fds_.size()) {
             fd_slot& s = fds_[a.fd];
             // Requests already waiting go first (FIFO), and a drained fd is not tried.
-            if (s.read_drained || !s.lines[0].empty() || !s.kernel[0].empty()) return false;
+            if (!s.lines[0].empty() || !s.kernel[0].empty()) return false;
+            if (comp_ && comp_->try_complete(a)) return true;
+            if (s.read_drained) return false;
             const bool done = perform_io(a);
             note_read(s, a, done);
             return done;
@@ -472,6 +474,7 @@ public:
                 }
             }
         s.read_drained = false;
+        if (comp_) comp_->release(fd);
         try {
             sync_interest(fd, s, s.callbacks());
         } catch (...) {  // the fd is going away; the selector forgets it with it

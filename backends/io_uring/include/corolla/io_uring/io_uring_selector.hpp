@@ -36,6 +36,15 @@ struct io_uring_options {
     /// Perform socket and file operations natively (false: everything through readiness,
     /// as when the kernel lacks the opcodes). Environment: COROLLA_IO_URING_NATIVE=0.
     bool native_io = true;
+    /// One multishot accept per listener (IORING_ACCEPT_MULTISHOT, Linux 5.19+; older
+    /// kernels fall back to one accept per connection): the kernel takes connections in as
+    /// they arrive, and an accept finding one already taken in completes without a syscall.
+    /// Each connection's peer address then costs a getpeername. The kernel takes in every
+    /// connection queued when it runs the accept, so a burst lands in this process whole;
+    /// once 32 or more wait taken in, the multishot accept is stopped and later connections
+    /// wait in the listen backlog, as without it, until an accept finds none taken in.
+    /// Environment: COROLLA_IO_URING_MULTISHOT_ACCEPT=1.
+    bool multishot_accept = false;
 };
 
 /// The options the registry's "io_uring" backend uses: the defaults, changed by the

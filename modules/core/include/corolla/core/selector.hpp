@@ -14,7 +14,8 @@ namespace corolla {
 
 namespace detail {
 class io_request;
-}
+struct io_args;
+}  // namespace detail
 
 /// Interest and event bits. `hangup` and `error` are reported only in addition to
 /// `readable`/`writable` and only where the mechanism distinguishes them (see caps()).
@@ -52,12 +53,19 @@ struct selector_caps {
 ///   no longer used); for a request whose owner is going away.
 /// - take_completed(out) appends the requests completed by the last select() (res / err
 ///   set in their args), each with the reference submit() took.
+/// - try_complete(a) finishes an operation at once from what the backend already holds
+///   (a connection a multishot accept took in); false when it holds nothing for it.
+/// - release(fd) is called when fd is about to be closed, after its requests were
+///   cancelled: the backend drops what it keeps going on fd without a request (a multishot
+///   accept, and the connections it took in that nobody accepted yet).
 class completion_io {
 public:
     virtual bool submit(detail::io_request& r) = 0;
     virtual void cancel(detail::io_request& r) = 0;
     virtual void cancel_and_wait(detail::io_request& r) noexcept = 0;
     virtual void take_completed(std::vector<detail::io_request*>& out) = 0;
+    virtual bool try_complete(detail::io_args&) { return false; }
+    virtual void release(int) noexcept {}
 
 protected:
     ~completion_io() = default;
