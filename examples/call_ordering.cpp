@@ -1,37 +1,110 @@
-// The seeds' loop.call_soon / call_later / call_at lesson with plain callbacks (the
-// coroutine half of those seed programs arrives with tasks): callbacks with bound
-// arguments, call_soon before any timer, timers by deadline, run_forever ended by stop().
+// The seeds' loop.call_soon / call_later / call_at lesson, printing exactly the order the
+// seed explains: plain callbacks with bound arguments (functools.partial) and coroutine
+// tasks on one loop; call_soon runs before any timer, timers run by deadline, and a
+// call_later's delay counts from the moment it was scheduled — before the loop started —
+// so Jerry (1 s, scheduled first) comes before work A's 1 s sleep ends.
 //
-// Python:   loop.call_later(1.2, hello, 'Tom'); loop.call_soon(hello, 'Kitty')
-//           loop.call_later(1, hello, 'Jerry'); loop.call_at(loop.time() + 1.5, stop)
+// Python (s3/call_later.py):
+//           asyncio.ensure_future(work(1, 'A'))
+//           loop.call_later(1.2, hello, 'Tom')
+//           loop.call_soon(hello, 'Kitty')
+//           task4 = loop.create_task(work(2, 'B'))
+//           loop.call_later(1, hello, 'Jerry')
+//           loop.run_until_complete(task4)
+// Python (call_at):  start = loop.time(); loop.call_at(start + 1.2, hello, 'Tom') ...
+// A last part has only callbacks and ends run_forever with a call_at(stop).
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include <corolla/core/event_loop.hpp>
+#include <corolla/core/sleep.hpp>
+#include <corolla/coro/await.hpp>
+#include <corolla/coro/coro.hpp>
+#include <corolla/coro/create_task.hpp>
 
-int main() {
-    using namespace std::chrono_literals;
-    corolla::event_loop loop;
-    std::vector<std::string> said;
+using namespace std::chrono_literals;
+
+namespace {
+std::vector<std::string> lines;
+
+void say(std::string line) {
+    std::printf("%s\n", line.c_str());
+    lines.push_back(std::move(line));
+}
+
+void hello(std::string name) { say("[hello] Hello, " + name); }
+
+corolla::coro<void> work(int t, std::string name) {
+    say("[work " + name + "] start");
+    co_await corolla::sleep(std::chrono::seconds(t));
+    say("[work " + name + "] stop");
+}
+
+// A virtual clock makes the example instant and its timers exact; drop it to see real
+// seconds pass (the order stays the same).
+corolla::loop_options virtual_time() { return {.clock = std::make_shared<corolla::virtual_clock>()}; }
+
+void with_call_later() {
+    say("-- call_later");
+    corolla::event_loop loop{virtual_time()};
+    corolla::create_task(loop, work(1, "A"));
+    loop.call_later(1200ms, [] { hello("Tom"); });  // the lambda binds the argument
+    loop.call_soon([] { hello("Kitty"); });
+    auto task4 = corolla::create_task(loop, work(2, "B"));
+    loop.call_later(1s, [] { hello("Jerry"); });
+    loop.run_until_complete(task4);
+    loop.close();
+}
+
+void with_call_at() {
+    say("-- call_at");
+    corolla::event_loop loop{virtual_time()};
     const auto start = loop.time();
-    auto hello = [&](std::string name) {
-        const double at = std::chrono::duration<double>(loop.time() - start).count();
-        std::printf("[hello] Hello, %s (at %.1fs)\n", name.c_str(), at);
-        said.push_back(std::move(name));
-    };
-    loop.call_later(1200ms, [=] { hello("Tom"); });  // bound argument, like functools.partial
-    loop.call_soon([=] { hello("Kitty"); });
-    loop.call_later(std::chrono::duration<double>(1.0), [=] { hello("Jerry"); });
-    loop.call_at(loop.time() + 1500ms, [&] {
-        std::printf("[stop] after %.1fs\n", std::chrono::duration<double>(loop.time() - start).count());
+    corolla::create_task(loop, work(1, "A"));
+    loop.call_at(start + 1200ms, [] { hello("Tom"); });
+    loop.call_soon([] { hello("Kitty"); });
+    auto task4 = corolla::create_task(loop, work(2, "B"));
+    loop.call_at(start + 1s, [] { hello("Jerry"); });
+    loop.run_until_complete(task4);
+    loop.close();
+}
+
+void only_callbacks() {
+    say("-- callbacks and run_forever");
+    corolla::event_loop loop{virtual_time()};
+    const auto start = loop.time();
+    auto at = [&] { return std::to_string(std::chrono::duration<double>(loop.time() - start).count()).substr(0, 3); };
+    loop.call_later(1200ms, [&] { say("[hello] Hello, Tom at " + at()); });
+    loop.call_soon([&] { say("[hello] Hello, Kitty at " + at()); });
+    loop.call_later(1s, [&] { say("[hello] Hello, Jerry at " + at()); });
+    auto never = loop.call_later(1100ms, [] { say("never"); });
+    never.cancel();  // a cancelled handle never runs
+    loop.call_at(start + 1500ms, [&] {
+        say("[stop] at " + at());
         loop.stop();
     });
-    std::printf("running on the %s backend\n", std::string(loop.backend_name()).c_str());
     loop.run_forever();
     loop.close();
-    const bool ok = said == std::vector<std::string>{"Kitty", "Jerry", "Tom"};
-    std::printf("%s\n", ok ? "order as expected: Kitty, Jerry, Tom" : "UNEXPECTED ORDER");
+}
+}  // namespace
+
+int main() {
+    with_call_later();
+    with_call_at();
+    only_callbacks();
+    const std::vector<std::string> seed_order{"[work A] start",       "[hello] Hello, Kitty", "[work B] start",
+                                              "[hello] Hello, Jerry", "[work A] stop",        "[hello] Hello, Tom",
+                                              "[work B] stop"};
+    std::vector<std::string> expected{"-- call_later"};
+    expected.insert(expected.end(), seed_order.begin(), seed_order.end());
+    expected.push_back("-- call_at");
+    expected.insert(expected.end(), seed_order.begin(), seed_order.end());
+    for (const char* line : {"-- callbacks and run_forever", "[hello] Hello, Kitty at 0.0",
+                             "[hello] Hello, Jerry at 1.0", "[hello] Hello, Tom at 1.2", "[stop] at 1.5"})
+        expected.emplace_back(line);
+    const bool ok = lines == expected;
+    std::printf("%s\n", ok ? "order as in the seed" : "UNEXPECTED ORDER");
     return ok ? 0 : 1;
 }

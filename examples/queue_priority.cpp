@@ -2,7 +2,8 @@
 // consumer takes the lowest first, fetching each under a semaphore, and marks it done;
 // queue.join() waits for all of them, then the consumer is cancelled. The seed picks 7
 // random numbers and fetches from httpbin.org; here the numbers are fixed (so the output
-// can be checked) and the fetch is a simulated 1 s wait on a virtual clock.
+// can be checked) and the fetch goes to the program's own HTTP server on 127.0.0.1
+// (examples/local_http.hpp), which answers after 1 s on a virtual clock.
 //
 // Python:   queue = asyncio.PriorityQueue()
 //           consumer = asyncio.ensure_future(consume(queue))
@@ -13,7 +14,6 @@
 #include <utility>
 #include <vector>
 
-#include <corolla/core/sleep.hpp>
 #include <corolla/core/wait.hpp>
 #include <corolla/coro/await.hpp>
 #include <corolla/coro/coro.hpp>
@@ -21,11 +21,15 @@
 #include <corolla/queue/queue.hpp>
 #include <corolla/sync/semaphore.hpp>
 
+#include "local_http.hpp"
+
 using namespace std::chrono_literals;
+namespace net = corolla::net;
 
 namespace {
 const std::vector<int> numbers{42, 7, 93, 15, 61, 3, 28};
 corolla::semaphore sema(3);
+int port = 0;
 std::vector<std::string> lines;
 
 void say(std::string line) {
@@ -35,8 +39,10 @@ void say(std::string line) {
 
 corolla::coro<int> collect_result(int a) {
     auto permit = co_await sema.scoped();
-    co_await corolla::sleep(1s);  // the fetch
-    co_return a;
+    auto c = co_await net::open_connection("127.0.0.1", port);  // the fetch
+    const std::string data = co_await local_http::get(c, "/get?a=" + std::to_string(a), true);
+    c.writer.close();
+    co_return std::stoi(local_http::arg_a(data));
 }
 
 corolla::coro<void> produce(corolla::priority_queue<std::pair<int, int>>& queue) {
@@ -67,7 +73,12 @@ corolla::coro<void> run(corolla::event_loop& loop) {
 
 int main() {
     corolla::event_loop loop{corolla::loop_options{.clock = std::make_shared<corolla::virtual_clock>()}};
+    local_http::response_delay = 1s;
+    net::server srv = net::start_server(loop, local_http::serve, "127.0.0.1", 0);
+    port = srv.port();
     loop.run_until_complete(corolla::create_task(loop, run(loop)));
+    srv.close();
+    loop.run_until_complete(corolla::as_future(loop, srv.wait_closed()));
     loop.close();
     std::vector<std::string> expected;
     for (int n : numbers)

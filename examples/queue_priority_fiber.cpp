@@ -1,5 +1,6 @@
 // The seeds' PriorityQueue lesson in fiber style (see queue_priority.cpp): the same
-// queue and semaphore types, a producer and a consumer on fibers.
+// queue and semaphore types, a producer and a consumer on fibers, fetching from the
+// program's own HTTP server (whose connections are fibers too).
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -11,12 +12,16 @@
 #include <corolla/queue/queue.hpp>
 #include <corolla/sync/semaphore.hpp>
 
+#include "local_http.hpp"
+
 using namespace std::chrono_literals;
+namespace net = corolla::net;
 
 namespace {
 using work_queue = corolla::priority_queue<std::pair<int, int>>;
 const std::vector<int> numbers{42, 7, 93, 15, 61, 3, 28};
 corolla::semaphore sema(3);
+int port = 0;
 std::vector<std::string> lines;
 
 void say(std::string line) {
@@ -26,8 +31,10 @@ void say(std::string line) {
 
 int collect_result(int a) {
     auto permit = corolla::await(sema.scoped());
-    corolla::this_fiber::sleep(1s);  // the fetch
-    return a;
+    auto c = corolla::await(net::open_connection("127.0.0.1", port));  // the fetch
+    const std::string data = local_http::get_fiber(c, "/get?a=" + std::to_string(a), true);
+    c.writer.close();
+    return std::stoi(local_http::arg_a(data));
 }
 
 void produce(work_queue& queue) {
@@ -58,7 +65,12 @@ void run(corolla::event_loop& loop) {
 
 int main() {
     corolla::event_loop loop{corolla::loop_options{.clock = std::make_shared<corolla::virtual_clock>()}};
+    local_http::response_delay = 1s;
+    net::server srv = net::start_server(loop, local_http::serve_fiber, "127.0.0.1", 0);
+    port = srv.port();
     loop.run_until_complete(corolla::spawn_fiber(loop, run, std::ref(loop)));
+    srv.close();
+    loop.run_until_complete(corolla::as_future(loop, srv.wait_closed()));
     loop.close();
     std::vector<std::string> expected;
     for (int n : numbers)
