@@ -61,12 +61,12 @@ void many_receivers_at_once(corolla::event_loop& loop, int count) {
         tasks.push_back(corolla::create_task(loop, receive(p.first, 8)));
     loop.run_once(true);  // every receive submitted
     for (int i = 0; i < count; ++i) {
-        char msg[9];
+        char msg[16];
         std::snprintf(msg, sizeof msg, "m%07d", i);
         BOOST_TEST_REQUIRE(::send(pairs[i].second.fileno(), msg, 8, 0) == 8);
     }
     for (int i = 0; i < count; ++i) {
-        char msg[9];
+        char msg[16];
         std::snprintf(msg, sizeof msg, "m%07d", i);
         BOOST_TEST(loop.run_until_complete(tasks[i]) == std::string(msg));
     }
