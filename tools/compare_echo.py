@@ -36,7 +36,7 @@ SYSCALL_CONFIG = (50, 128)
 # mode -> configurations (connections, size), rounds, measured seconds, warm-up seconds
 MODES = {
     "smoke": ([(50, 128)], 1, 0.2, 0.05),
-    "quick": ([(1, 128), (300, 128)], 3, 0.3, 0.1),
+    "quick": ([(1, 128), (300, 128)], 2, 0.25, 0.05),
     "full": ([(c, s) for c in report.ECHO_CONNECTIONS for s in report.ECHO_SIZES], 5, 1.0, 0.3),
 }
 

@@ -97,7 +97,38 @@ COUNTER_SCENARIOS = {
     "idle_task_memory": ("bytes_per_task", "B/task"),
     "idle_fiber_memory": ("bytes_per_fiber", "B/fiber"),
     "idle_fiber_memory_small": ("bytes_per_fiber", "B/fiber"),
+    "idle_fiber_memory_1m": ("bytes_per_fiber", "B/fiber"),
 }
+
+# crawlers_<N> (the seeds' crawlers, any N) and its memory counter crawlers_<N>_memory.
+CRAWLERS = "crawlers"
+CRAWLER_SIZES = (100, 100_000)
+
+
+def crawlers_count(scenario: str) -> tuple | None:
+    """(N, is_memory) of a crawlers_<N>[_memory] scenario name, else None."""
+    prefix = CRAWLERS + "_"
+    if not scenario.startswith(prefix):
+        return None
+    rest = scenario[len(prefix):]
+    memory = rest.endswith("_memory")
+    if memory:
+        rest = rest[:-len("_memory")]
+    return (int(rest), memory) if rest.isdigit() else None
+
+
+def counter_of(scenario: str) -> tuple:
+    """(counter, unit) of a counter scenario, ("", "") for a time scenario."""
+    if scenario in COUNTER_SCENARIOS:
+        return COUNTER_SCENARIOS[scenario]
+    c = crawlers_count(scenario)
+    if c is not None and c[1]:
+        return ("bytes_per_crawler", "B/crawler")
+    return ("", "")
+
+
+def is_counter_scenario(scenario: str) -> bool:
+    return bool(counter_of(scenario)[0])
 
 # A peer measured in another process (Python) reports its own CPU time per iteration in this
 # counter; Google Benchmark's cpu_time for it is only the waiting parent's.
@@ -114,6 +145,28 @@ SCENARIO_NOTES = {
     "timer_start_cancel": "time per timer: start (random 1-11 s delays), cancel, one iteration, free; "
     "libuv: uv_timer_start + uv_timer_stop on uv_timer_t initialised outside the timing",
     "timer_fire": "time per timer: start already-due timers, run until all fired; libuv: timeout 0 and uv_run",
+    "timer_million": "libuv's million-timers pattern (benchmark-million-timers.c): 10^6 timers whose timeout grows "
+    "by 1 ms every 1000 timers (deadlines spread over about 1 s), started with call_later, then the loop runs until "
+    "all fired; one pass per round, no warm-up; time per timer (CPU time by default: the waiting between deadlines "
+    "costs none; the wall time is about the 1 s span); libuv: uv_timer_init + uv_timer_start inside the pass, as in "
+    "its own benchmark",
+    "cross_thread_wake": "time per round trip between two loops on two threads: a callback on one posts to the "
+    "other with call_soon_threadsafe, whose callback posts back; each hop wakes a loop blocked in its selector; CPU "
+    "time of the whole process (both threads); floor: two threads blocked in read(2) on their own eventfd, each "
+    "writing the other's; floor:epoll: the eventfd in an epoll set (epoll_wait, then read); libuv: two uv loops "
+    "and uv_async_send; asio: asio::post between two io_contexts (an idle io_context waits on a condition "
+    "variable, not its reactor, when it has no I/O objects); on this VM a wake-up crosses CPUs, so the figures "
+    "move with the other core's load",
+    "bulk_transfer": "time per MiB streamed over one TCP loopback connection (64 MiB per round, TCP_NODELAY): a "
+    "sender task doing sock_sendall of 64 KiB chunks and a receiver task doing sock_recv_into a 64 KiB buffer, "
+    "one loop (io_uring runs both natively); floor:epoll: both ends non-blocking in one epoll set, send until "
+    "EAGAIN, recv until EAGAIN, one epoll_wait per turn",
+    "accept_churn": "time per cycle over loopback: a connector task (socket, sock_connect, waits for the accept, "
+    "closes with SO_LINGER 0 so no TIME_WAIT piles up) and an acceptor task already waiting in sock_accept when "
+    "the connection arrives (io_uring accepts natively), which closes the accepted socket; floor:epoll: the "
+    "listener registered once, a non-blocking connect, the socket added for EPOLLOUT, epoll_wait until both are "
+    "ready, accept4, SO_ERROR, close both; floor:io_uring: accept and connect submitted together with liburing, "
+    "one wait for both completions",
     "task_spawn": "time per task: create_task of a trivial coroutine, run until all finished (10^6 at once); "
     "floor: raw coroutines resumed from a deque; asio: co_spawn(detached) + run(); python_asyncio: "
     "loop.create_task (10^5 at once), measured inside the script",
@@ -139,6 +192,11 @@ SCENARIO_NOTES = {
     "idle_fiber_memory_small": "as idle_fiber_memory, with 16 KiB stacks (the smallest the fiber adapter hands "
     "out; an idle fiber touches about 2.3 KiB, a cancellation unwinding about 4 KiB); floor: raw fibers on "
     "16 KiB mappings",
+    "idle_fiber_memory_1m": "as idle_fiber_memory_small with 10^6 fibers on 16 KiB stacks (16 GiB of address "
+    "space, some 4.5 GB resident, tens of seconds per child): one backend (epoll; the loop keeps one timer per "
+    "fiber whatever its selector) and the floor (raw fibers on 16 KiB mappings); measured once. Release builds "
+    "map stacks without guard pages, so adjacent stacks merge into few mappings; a build with guard pages needs "
+    "vm.max_map_count above 2 x 10^6",
     "lock_uncontended": "time per acquire+release of a free lock in one task (co_await mu.acquire(); "
     "mu.release()); fiber: the same lock through corolla::await; boost_fiber: boost::fibers::mutex "
     "lock()+unlock() in a fiber; python_asyncio: asyncio.Lock acquire()+release() in a task",
@@ -158,6 +216,38 @@ SCENARIO_NOTES = {
     "items); asio: channel of size 1024; boost_fiber: buffered_channel<int>(1024), which holds 1023; "
     "python_asyncio: asyncio.Queue(1024)",
 }
+
+
+def crawlers_note(n: int, memory: bool) -> str:
+    if memory:
+        return (f"resident bytes per crawler while all {n} wait (RSS growth in the same child run as crawlers_{n}, "
+                "first round only): corolla: a coroutine task and its timer; fiber: a fiber on the loop's default "
+                "128 KiB stack (about one touched page resident); threads: the touched part of each default 8 MiB "
+                "stack, the kernel's own per-thread memory (kernel stack, task struct: some 10-20 KiB) not "
+                "included since RSS does not count it; python_asyncio: a Task, its coroutine and its timer handle; at "
+                "small N the growth is a few pages, so the figure is mostly page granularity: read it at 10^5")
+    return (f"the seeds' comparison: {n} crawlers that each wait 0.2 s and finish, in a fresh child process per run; "
+            "figure per crawler: CPU time of the whole process (default --metric cpu), or with --metric real the "
+            "wall time beyond the 0.2 s wait, from the first spawn until the last crawler finished (spawning, the "
+            "timers' lateness, finishing); wall time is about 0.2 s for everyone at small N, so the difference is "
+            "all overhead; corolla: create_task of a coroutine doing co_await sleep(0.2 s); fiber: spawn_fiber "
+            "calling this_fiber::sleep(0.2 s) on the default 128 KiB stack (each needs a fresh stack mapping); "
+            "threads: one std::thread each, sleep_for(0.2 s), all joined (not run where the kernel's limits "
+            "(pid_max, threads-max, max_map_count, RLIMIT_NPROC) leave no room for N threads: the table's notes "
+            "say which); python_asyncio: create_task of asyncio.sleep(0.2) on a fresh loop; one pass per round")
+
+
+for _n in CRAWLER_SIZES:
+    SCENARIO_NOTES[f"{CRAWLERS}_{_n}"] = crawlers_note(_n, False)
+    SCENARIO_NOTES[f"{CRAWLERS}_{_n}_memory"] = crawlers_note(_n, True)
+
+
+def note_of(scenario: str) -> str:
+    if scenario in SCENARIO_NOTES:
+        return SCENARIO_NOTES[scenario]
+    c = crawlers_count(scenario)
+    return crawlers_note(*c) if c is not None else ""
+
 
 for _c in ECHO_CONNECTIONS:
     for _s in ECHO_SIZES:
@@ -272,7 +362,7 @@ def collect(raw_runs: list, metric: str) -> dict:
         name = run.get("run_name", run["name"])
         scenario, variant = split_name(name)
         batch = float(run.get("batch", 1.0)) or 1.0
-        counter, unit = COUNTER_SCENARIOS.get(scenario, ("", ""))
+        counter, unit = counter_of(scenario)
         st = out.setdefault(name, variant_stats(name, scenario, variant, batch, unit))
         if run.get("error_occurred"):
             st.errors.append(run.get("error_message", "error"))
@@ -496,7 +586,7 @@ def text_report(stats: dict, comparisons: list, targets: list, meta: dict) -> st
         lines.append("smoke run: tiny workloads and one round; the figures only show that everything runs")
     for scenario in scenario_order(stats):
         lines.append("")
-        lines.append(f"{scenario}: {SCENARIO_NOTES.get(scenario, '')}")
+        lines.append(f"{scenario}: {note_of(scenario)}")
         rows = rows_for(stats, comparisons, scenario)
         widths = {k: max([len(title)] + [len(r[k]) for r in rows]) for k, title in COLUMNS}
         lines.append("  " + "  ".join(title.ljust(widths[k]) for k, title in COLUMNS).rstrip())
@@ -690,7 +780,7 @@ def html_report(stats: dict, comparisons: list, targets: list, meta: dict, svg: 
     parts.append("<h2>Ratios</h2>")
     parts.append(svg)
     for scenario in scenario_order(stats):
-        parts.append(f"<h2>{e(scenario)}</h2><p class=\"note\">{e(SCENARIO_NOTES.get(scenario, ''))}</p>")
+        parts.append(f"<h2>{e(scenario)}</h2><p class=\"note\">{e(note_of(scenario))}</p>")
         parts.append("<table><tr>" + "".join(f"<th>{e(title)}</th>" for _, title in COLUMNS) + "<th>range</th></tr>")
         for r in rows_for(stats, comparisons, scenario):
             cells = "".join(

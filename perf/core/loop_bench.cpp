@@ -1,5 +1,5 @@
 // Event-loop microbenchmarks: an empty iteration (loop tick), call_soon throughput and
-// timers (start+cancel and fire, 10^6 each). Every scenario runs on every compiled
+// timers (start+cancel and fire, 10^6 each, and libuv's million-timers pattern). Every scenario runs on every compiled
 // backend in this one binary, next to the hand-written floor of the same mechanism
 // (peers/floor_loop_bench.cpp) and libuv (peers/uv_loop_bench.cpp), so tools/compare can
 // report ratios measured side by side. COROLLA_BENCH_SMOKE=1 shrinks the batches.
@@ -97,6 +97,27 @@ void corolla_timer_fire(benchmark::State& state, const std::string& backend, std
     set_batch(state, count);
 }
 
+// libuv's million-timers pattern (its benchmark-million-timers.c): `count` timers whose
+// timeout grows by 1 ms every 1000 timers (so 10^6 span about 1 s), started, then the loop
+// runs until every one has fired. One pass per run, no warm-up: the figure is CPU time per
+// timer (the waiting in between costs none), the wall time is about the 1 s span.
+void corolla_timer_million(benchmark::State& state, const std::string& backend, std::size_t count) {
+    event_loop loop{options_for(backend)};
+    std::size_t fired = 0;
+    for (auto _ : state) {
+        fired = 0;
+        std::uint64_t timeout_ms = 0;
+        for (std::size_t i = 0; i < count; ++i) {
+            if (i % 1000 == 0) ++timeout_ms;
+            loop.call_later(std::chrono::milliseconds(timeout_ms), [&fired] { ++fired; });
+        }
+        while (fired < count)
+            loop.run_once();
+    }
+    if (loop.stats().timers != 0) state.SkipWithError("timers left after all fired");
+    set_batch(state, count);
+}
+
 // Registration order is run order (unless --benchmark_enable_random_interleaving):
 // per scenario each backend next to its floor, then the peers.
 void register_all(const std::vector<std::string>& backends, const bench_sizes& sizes) {
@@ -129,6 +150,15 @@ void register_all(const std::vector<std::string>& backends, const bench_sizes& s
             ->Unit(benchmark::kMillisecond);
 #if defined(COROLLA_BENCH_HAVE_LIBUV)
     register_uv_timer_fire(sizes);
+#endif
+
+    for (const auto& b : backends)
+        benchmark::RegisterBenchmark(bench_name("timer_million", "corolla:" + b).c_str(), corolla_timer_million, b,
+                                     sizes.timer_count)
+            ->Iterations(1)
+            ->Unit(benchmark::kMillisecond);
+#if defined(COROLLA_BENCH_HAVE_LIBUV)
+    register_uv_timer_million(sizes);
 #endif
 }
 

@@ -4,7 +4,8 @@
 // the floors of the two mechanisms, written by hand: a raw epoll ping-pong
 // (floor:epoll: recv until EAGAIN, epoll_wait, recv, send) and a raw liburing one
 // (floor:io_uring: recv submitted to the kernel, one io_uring_submit_and_wait per hop).
-// Time per round trip. COROLLA_BENCH_SMOKE=1 shrinks the rounds.
+// Time per round trip. net/stream_bench.cpp adds bulk_transfer and accept_churn to this
+// binary. COROLLA_BENCH_SMOKE=1 shrinks the rounds.
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -174,6 +175,7 @@ void register_all(const std::vector<std::string>& backends, const bench_sizes& s
 #if defined(COROLLA_BENCH_HAVE_LIBURING)
     benchmark::RegisterBenchmark(bench_name("socketpair_pingpong", "floor:io_uring").c_str(), floor_io_uring, rounds);
 #endif
+    register_stream_benchmarks(backends, sizes);
 }
 
 }  // namespace

@@ -27,17 +27,23 @@ namespace corolla::bench {
 struct bench_sizes {
     std::size_t call_soon_batch = 10'000;
     std::size_t timer_count = 1'000'000;
-    std::size_t task_count = 1'000'000;     ///< task_spawn: tasks created, run and finished
-    std::size_t pingpong_rounds = 100'000;  ///< future_pingpong: round trips
-    std::size_t ready_awaits = 1'000'000;   ///< await_ready_future: awaits of a done future
-    std::size_t idle_tasks = 1'000'000;     ///< idle_task_memory: tasks parked in a 1 h sleep
-    std::size_t fiber_switches = 200'000;   ///< fiber_switch: switches between two fibers
-    std::size_t fiber_count = 100'000;      ///< fiber_spawn: fibers spawned, run and finished
-    std::size_t idle_fibers = 100'000;      ///< idle_fiber_memory: fibers parked in a 1 h sleep
-    std::size_t lock_ops = 1'000'000;       ///< lock_uncontended: acquire+release pairs
-    std::size_t lock_handoffs = 100'000;    ///< lock_handoff: hand-offs between two tasks (also the floor's hops)
-    std::size_t event_hops = 100'000;       ///< event_set_resume: set -> waiter resumes
-    std::size_t queue_items = 200'000;      ///< queue_throughput_*: items from producer to consumer
+    std::size_t task_count = 1'000'000;         ///< task_spawn: tasks created, run and finished
+    std::size_t pingpong_rounds = 100'000;      ///< future_pingpong: round trips
+    std::size_t ready_awaits = 1'000'000;       ///< await_ready_future: awaits of a done future
+    std::size_t idle_tasks = 1'000'000;         ///< idle_task_memory: tasks parked in a 1 h sleep
+    std::size_t fiber_switches = 200'000;       ///< fiber_switch: switches between two fibers
+    std::size_t fiber_count = 100'000;          ///< fiber_spawn: fibers spawned, run and finished
+    std::size_t idle_fibers = 100'000;          ///< idle_fiber_memory: fibers parked in a 1 h sleep
+    std::size_t lock_ops = 1'000'000;           ///< lock_uncontended: acquire+release pairs
+    std::size_t lock_handoffs = 100'000;        ///< lock_handoff: hand-offs between two tasks (also the floor's hops)
+    std::size_t event_hops = 100'000;           ///< event_set_resume: set -> waiter resumes
+    std::size_t queue_items = 200'000;          ///< queue_throughput_*: items from producer to consumer
+    std::size_t wake_rounds = 5'000;            ///< cross_thread_wake: round trips between two loops' threads
+    std::size_t bulk_mib = 64;                  ///< bulk_transfer: MiB streamed per round
+    std::size_t accept_cycles = 2'000;          ///< accept_churn: connect+accept+close cycles per round
+    std::size_t idle_fibers_large = 1'000'000;  ///< idle_fiber_memory_1m: fibers parked on 16 KiB stacks
+    std::size_t crawlers_small = 100;           ///< crawlers_<n>: the seeds' 100 crawlers waiting 0.2 s each
+    std::size_t crawlers_large = 100'000;       ///< ... and scaled up
     // Python asyncio is some 10-50x slower per item, so its runs are scaled down to keep a
     // round in the seconds; the figures compared are per item (idle memory: per task).
     std::size_t python_task_count = 100'000;
@@ -69,6 +75,12 @@ inline bench_sizes sizes_from_env() {
                 .lock_handoffs = 1'000,
                 .event_hops = 1'000,
                 .queue_items = 2'000,
+                .wake_rounds = 100,
+                .bulk_mib = 1,
+                .accept_cycles = 50,
+                .idle_fibers_large = 2'000,
+                .crawlers_small = 100,
+                .crawlers_large = 1'000,
                 .python_task_count = 1'000,
                 .python_pingpong_rounds = 100,
                 .python_ready_awaits = 1'000,
@@ -193,6 +205,30 @@ void register_asio_queues(const bench_sizes& sizes);
 void register_python_sync(const bench_sizes& sizes);
 #endif
 
+#if defined(COROLLA_BENCH_PYTHON)
+/// The command running peers/asyncio_crawlers.py for `n` crawlers (crawlers_<n>).
+std::vector<std::string> python_crawlers_argv(std::size_t n);
+#endif
+
+// TCP streams (corolla_bench_net, perf/net/stream_bench.cpp).
+
+/// Registers bulk_transfer and accept_churn for every backend beside their floors.
+void register_stream_benchmarks(const std::vector<std::string>& backends, const bench_sizes& sizes);
+
+// Cross-thread wake-up (corolla_bench_wake, perf/core/wake_bench.cpp).
+
+/// Registers cross_thread_wake/floor and /floor:epoll (peers/floor_wake_bench.cpp): two
+/// threads waking each other over eventfds.
+void register_floor_wake(const bench_sizes& sizes);
+#if defined(COROLLA_BENCH_HAVE_LIBUV)
+/// Registers cross_thread_wake/libuv (peers/uv_wake_bench.cpp): uv_async_send between two loops.
+void register_uv_wake(const bench_sizes& sizes);
+#endif
+#if defined(COROLLA_BENCH_HAVE_ASIO)
+/// Registers cross_thread_wake/asio (peers/asio_wake_bench.cpp): post between two io_contexts.
+void register_asio_wake(const bench_sizes& sizes);
+#endif
+
 // Boost.Asio peer (peers/asio_task_bench.cpp), compiled only when Boost >= 1.81 was found.
 #if defined(COROLLA_BENCH_HAVE_ASIO)
 void register_asio_tasks(const bench_sizes& sizes);
@@ -212,6 +248,7 @@ void register_python_idle_memory(const bench_sizes& sizes);
 void register_uv_loop_tick();
 void register_uv_timer_start_cancel(const bench_sizes& sizes);
 void register_uv_timer_fire(const bench_sizes& sizes);
+void register_uv_timer_million(const bench_sizes& sizes);
 #endif
 
 }  // namespace corolla::bench
