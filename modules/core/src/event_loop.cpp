@@ -1,6 +1,7 @@
 #include <corolla/core/event_loop.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <mutex>
@@ -19,6 +20,12 @@
 #include "ring.hpp"
 #include "signal_table.hpp"
 
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 namespace corolla {
 namespace detail {
 
@@ -27,6 +34,35 @@ using handle_ptr = intrusive_ptr<handle_base>;
 namespace {
 
 thread_local event_loop* tls_running_loop = nullptr;
+
+// Where a loop blocks (loop_impl::park_): another thread waking it must know.
+constexpr int running_state = 0;
+constexpr int parked_in_selector = 1;
+constexpr int parked_on_futex = 2;
+
+#if defined(__linux__)
+constexpr bool futex_parking = true;
+
+/// Sleeps while `word` holds `expected`, at most `timeout` (< 0: no limit). Spurious
+/// returns are fine: the loop just runs an iteration.
+void futex_wait(std::atomic<int>& word, int expected, duration timeout) noexcept {
+    timespec ts{};
+    timespec* limit = nullptr;
+    if (timeout.count() >= 0) {
+        ts.tv_sec = static_cast<time_t>(timeout.count() / 1'000'000'000);
+        ts.tv_nsec = static_cast<long>(timeout.count() % 1'000'000'000);
+        limit = &ts;
+    }
+    ::syscall(SYS_futex, reinterpret_cast<int*>(&word), FUTEX_WAIT_PRIVATE, expected, limit, nullptr, 0);
+}
+void futex_wake(std::atomic<int>& word) noexcept {
+    ::syscall(SYS_futex, reinterpret_cast<int*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
+#else
+constexpr bool futex_parking = false;  // elsewhere the loop always parks in its selector
+void futex_wait(std::atomic<int>&, int, duration) noexcept {}
+void futex_wake(std::atomic<int>&) noexcept {}
+#endif
 
 struct live_loops {
     std::mutex mutex;
@@ -208,8 +244,15 @@ public:
         std::lock_guard lock(ts_mutex_);
         check_open();
         ts_queue_.push_back(h.detach());
-        ts_pending_.store(true, std::memory_order_release);
-        selector_->wake();  // under the lock: close() cannot destroy the selector meanwhile
+        ts_pending_.store(true, std::memory_order_seq_cst);
+        // Only a parked loop needs waking: a running one checks ts_pending_ before it
+        // blocks (park()). Under the lock: close() cannot destroy the selector meanwhile.
+        int p = park_.load(std::memory_order_seq_cst);
+        if (p == parked_in_selector) {
+            selector_->wake();
+        } else if (p == parked_on_futex && park_.compare_exchange_strong(p, running_state)) {
+            futex_wake(park_);
+        }
     }
 
     void schedule_at(const handle_ptr& h, time_point when) {
@@ -552,6 +595,27 @@ public:
         run_once(nowait);
     }
 
+    /// Blocks until `timeout` (< 0: no limit), an fd is ready, or another thread queues a
+    /// callback. Announces itself first (park_), so call_soon_threadsafe wakes the loop
+    /// only when it is parked, not with a syscall per call while it runs. With nothing a
+    /// selector could report (no fd, no request in the kernel, no signal handler) it waits
+    /// on a futex instead of the selector: a cross-thread wake is then one futex call
+    /// rather than an eventfd write, the selector's return and a read.
+    std::size_t park(duration timeout) {
+        const bool futex = futex_parking && selector_->size() == 0 && io_pending_ == 0 && signal_count_ == 0;
+        const int state = futex ? parked_on_futex : parked_in_selector;
+        park_.store(state, std::memory_order_seq_cst);
+        std::size_t n = 0;
+        if (!ts_pending_.load(std::memory_order_seq_cst)) {  // else a callback came meanwhile
+            if (futex)
+                futex_wait(park_, state, timeout);
+            else
+                n = selector_->select(timeout, events_);
+        }
+        park_.store(running_state, std::memory_order_seq_cst);
+        return n;
+    }
+
     void run_once(bool nowait) {
         purge_timers();
 
@@ -577,8 +641,10 @@ public:
             if (n == 0 && !ts_pending_.load(std::memory_order_acquire) &&
                 !signal_target_.any_pending.load(std::memory_order_acquire))
                 clock_->advance_to(timers_.front().when);
-        } else {
+        } else if (timeout == duration::zero()) {
             n = selector_->select(timeout, events_);
+        } else {
+            n = park(timeout);
         }
         dispatch_events(n);
         if (comp_) take_completions();
@@ -854,6 +920,7 @@ private:
     mutable std::mutex ts_mutex_;
     std::vector<handle_base*> ts_queue_;
     std::atomic<bool> ts_pending_{false};
+    std::atomic<int> park_{running_state};  // where the loop blocks, if it does (park())
     std::atomic<bool> closed_{false};
 
     signal_target signal_target_;
