@@ -8,7 +8,8 @@
 //
 // --self-test starts a local server (examples/local_http.hpp) and fetches /get?a=0 ..
 // /get?a=N-1, checking every answer; --url fetches the same path N times from a server
-// of yours (numeric host; the answer needs a Content-Length), e.g. example_http_server.
+// of yours (numeric host; the answer needs a Content-Length; one that is not 2xx counts as wrong), e.g.
+// example_http_server.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -56,9 +57,10 @@ corolla::coro<void> fetch(const crawl& c, int i, corolla::semaphore& sema, std::
     }
     const std::string path = c.path.empty() ? "/get?a=" + std::to_string(i) : c.path;
     bool failed = false;
+    int status = 0;
     std::string body;
     try {
-        body = co_await local_http::get(conn, path);
+        body = co_await local_http::get(conn, path, false, &status);
     } catch (const corolla::error&) {
         failed = true;  // the server closed or answered what we cannot read
     }
@@ -67,7 +69,7 @@ corolla::coro<void> fetch(const crawl& c, int i, corolla::semaphore& sema, std::
         conn.writer.close();
         co_return;
     }
-    if (c.path.empty() && local_http::arg_a(body) != std::to_string(i))
+    if (status < 200 || status > 299 || (c.path.empty() && local_http::arg_a(body) != std::to_string(i)))
         ++t.wrong;
     else
         ++t.ok;
@@ -99,6 +101,14 @@ corolla::coro<int> main_coro(crawl c, bool self_test) {
     const auto t0 = std::chrono::steady_clock::now();
     tally t = co_await crawl_all(c);
     const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    bool missing_counted = true;
+    if (self_test) {  // a page the server does not have (404) counts as wrong, not ok
+        crawl missing = c;
+        missing.path = "/missing";
+        missing.requests = 3;
+        const tally m = co_await crawl_all(missing);
+        missing_counted = m.wrong == 3 && m.ok == 0;
+    }
     if (srv) {
         srv->close();
         co_await srv->wait_closed();
@@ -106,7 +116,7 @@ corolla::coro<int> main_coro(crawl c, bool self_test) {
     std::printf("%d GETs, at most %d at once, on %s: %d ok, %d wrong, %d failed, %d connections, %.0f req/s\n",
                 c.requests, c.concurrency, std::string(loop.backend_name()).c_str(), t.ok, t.wrong, t.failed,
                 t.connections, took > 0 ? c.requests / took : 0.0);
-    const bool good = t.ok == c.requests && t.connections <= c.concurrency;
+    const bool good = t.ok == c.requests && t.connections <= c.concurrency && missing_counted;
     if (self_test) std::printf("%s\n", good ? "every answer checked" : "UNEXPECTED ANSWERS");
     co_return good ? 0 : 1;
 }

@@ -99,10 +99,20 @@ inline corolla::coro<void> serve(net::stream_reader r, net::stream_writer w) {
 }
 
 /// GET `path` on an open connection; returns the body.
-inline corolla::coro<std::string> get(net::stream_pair& c, std::string_view path, bool close = false) {
+/// The status code of a response head ("HTTP/1.1 200 OK..." -> 200), 0 when malformed.
+inline int status_of(std::string_view head) {
+    const auto sp = head.find(' ');
+    if (head.substr(0, 5) != "HTTP/" || sp == std::string_view::npos) return 0;
+    return std::atoi(std::string(head.substr(sp + 1, 3)).c_str());
+}
+
+/// GETs `path`; the body, and the status code in *status when given.
+inline corolla::coro<std::string> get(net::stream_pair& c, std::string_view path, bool close = false,
+                                      int* status = nullptr) {
     c.writer.write(request(path, close));
     co_await c.writer.drain();
     const std::string head = co_await c.reader.readuntil("\r\n\r\n");
+    if (status) *status = status_of(head);
     co_return co_await c.reader.readexactly(std::strtoull(header(head, "Content-Length").c_str(), nullptr, 10));
 }
 
@@ -124,10 +134,11 @@ inline void serve_fiber(net::stream_reader r, net::stream_writer w) {
     w.close();
 }
 
-inline std::string get_fiber(net::stream_pair& c, std::string_view path, bool close = false) {
+inline std::string get_fiber(net::stream_pair& c, std::string_view path, bool close = false, int* status = nullptr) {
     c.writer.write(request(path, close));
     corolla::await(c.writer.drain());
     const std::string head = corolla::await(c.reader.readuntil("\r\n\r\n"));
+    if (status) *status = status_of(head);
     return corolla::await(c.reader.readexactly(std::strtoull(header(head, "Content-Length").c_str(), nullptr, 10)));
 }
 #endif
