@@ -117,7 +117,10 @@ std::string address::host() const {
         const auto& sin6 = reinterpret_cast<const sockaddr_in6&>(storage_);
         ::inet_ntop(AF_INET6, &sin6.sin6_addr, buf, sizeof buf);
         std::string h = buf;
-        if (sin6.sin6_scope_id != 0) h += "%" + std::to_string(sin6.sin6_scope_id);
+        if (sin6.sin6_scope_id != 0) {
+            h += '%';
+            h += std::to_string(sin6.sin6_scope_id);
+        }
         return h;
     }
     return {};
@@ -135,14 +138,24 @@ std::string address::path() const {
     const std::size_t base = offsetof(sockaddr_un, sun_path);
     if (size_ <= base) return {};  // unnamed (an unbound client)
     std::size_t n = size_ - base;
-    if (sun.sun_path[0] == '\0') return "@" + std::string(sun.sun_path + 1, n - 1);
+    if (sun.sun_path[0] == '\0') {  // abstract: shown with a leading '@'
+        std::string out(1, '@');    // built piecewise: '"@" + string' trips GCC 12's -Wrestrict
+        out.append(sun.sun_path + 1, n - 1);
+        return out;
+    }
     return std::string(sun.sun_path, ::strnlen(sun.sun_path, n));
 }
 
 std::string address::to_string() const {
     switch (family()) {
     case AF_INET: return host() + ":" + std::to_string(port());
-    case AF_INET6: return "[" + host() + "]:" + std::to_string(port());
+    case AF_INET6: {
+        std::string out(1, '[');  // built piecewise: '"[" + string' trips GCC 12's -Wrestrict
+        out += host();
+        out += "]:";
+        out += std::to_string(port());
+        return out;
+    }
     case AF_UNIX: {
         std::string p = path();
         return p.empty() ? "<unnamed unix>" : p;
