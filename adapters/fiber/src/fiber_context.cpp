@@ -4,10 +4,14 @@
 
 #include <cstdlib>
 #include <exception>
-#include <new>
 #include <utility>
 
-#include <boost/context/fiber.hpp>
+#include <boost/context/detail/fcontext.hpp>
+
+#include <corolla/core/event_loop.hpp>
+#include <corolla/core/task.hpp>
+#include <corolla/coro/await.hpp>
+#include <corolla/fiber/fiber.hpp>
 
 #include "stack_pool.hpp"
 
@@ -20,60 +24,220 @@
 
 namespace corolla::detail {
 
-namespace bctx = boost::context;
-static_assert(sizeof(bctx::fiber) == sizeof(void*), "boost::context::fiber is expected to be one handle");
+namespace bcd = boost::context::detail;
+
+thread_local constinit fiber_context* tls_current_fiber = nullptr;
 
 namespace {
 
-thread_local fiber_context* tls_current = nullptr;
+// The C++ runtime's per-thread exception-handling state (the stack of exceptions being
+// handled and the count of those in flight), as a fiber switch exchanges it. Its address
+// is fixed for the thread's life, so it is asked for once per thread (a call into the
+// runtime and a TLS lookup in a shared library) rather than at every switch. The layout
+// mirrors the runtime's __cxa_eh_globals (libstdc++ and libc++abi agree on it).
+thread_local constinit eh_state* tls_eh = nullptr;
 
-bctx::fiber& handle(unsigned char* storage) noexcept { return *std::launder(reinterpret_cast<bctx::fiber*>(storage)); }
-
-/// Exchanges the C++ runtime's per-thread exception state (the stack of exceptions being
-/// handled and the count of those in flight) with a saved one. The layout mirrors the
-/// runtime's __cxa_eh_globals (libstdc++ and libc++abi agree on it).
-void swap_eh(eh_state& save, const eh_state& install) noexcept {
-    auto* g = reinterpret_cast<eh_state*>(abi::__cxa_get_globals());
-    save = *g;
-    *g = install;
+[[gnu::always_inline]] inline eh_state& eh_globals() noexcept {
+    eh_state* g = tls_eh;
+    if (!g) [[unlikely]]
+        tls_eh = g = reinterpret_cast<eh_state*>(abi::__cxa_get_globals());
+    return *g;
 }
 
-/// Boost.Context stack allocator over the stack pool; it also tells the fiber where its
-/// stack lies (the sanitizers need the extents at every switch).
-struct pooled_stack_allocator {
-    fiber_context* owner;
-    std::size_t size;
-    fiber_stack stack{};
-
-    bctx::stack_context allocate() {
-        stack = allocate_fiber_stack(size);
-        owner->on_stack_allocated(stack.usable_lo, stack.usable);
-        bctx::stack_context sc;
-        sc.size = stack.usable;
-        sc.sp = static_cast<char*>(stack.usable_lo) + stack.usable;
-        return sc;
-    }
-    void deallocate(bctx::stack_context&) noexcept { release_fiber_stack(stack); }
-};
+#if defined(__x86_64__) && defined(__ELF__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(COROLLA_FIBER_BOOST_JUMP)
+/// Boost.Context's jump_fcontext (x86-64 System V), inlined at the switch and entered
+/// without a call: the frame it saves and restores is Boost's (MXCSR and x87 control
+/// word, r12-r15, rbx, rbp, the resume address), so it switches to and from contexts made
+/// by make_fcontext or suspended by jump_fcontext alike. Without the call, the return
+/// stack predictor is not left one entry off at every switch: the returns that follow a
+/// switch from one fiber to another suspended at the same place are predicted, where
+/// each would otherwise be mispredicted. Red zone: the frame goes below the 128 bytes
+/// under the stack pointer that the surrounding code may be using.
+[[gnu::always_inline]] inline bcd::transfer_t jump(bcd::fcontext_t to, void* data) noexcept {
+    register void* rdi asm("rdi") = to;
+    register void* rsi asm("rsi") = data;
+    register void* rax asm("rax");
+    register void* rdx asm("rdx");
+    asm volatile(
+        "leaq -0xc8(%%rsp), %%rsp\n\t"
+        "stmxcsr (%%rsp)\n\t"
+        "fnstcw 0x4(%%rsp)\n\t"
+        "movq %%r12, 0x10(%%rsp)\n\t"
+        "movq %%r13, 0x18(%%rsp)\n\t"
+        "movq %%r14, 0x20(%%rsp)\n\t"
+        "movq %%r15, 0x28(%%rsp)\n\t"
+        "movq %%rbx, 0x30(%%rsp)\n\t"
+        "movq %%rbp, 0x38(%%rsp)\n\t"
+        "leaq 1f(%%rip), %%rax\n\t"
+        "movq %%rax, 0x40(%%rsp)\n\t"
+        "movq %%rsp, %%rax\n\t"
+        "movq %%rdi, %%rsp\n\t"
+        "movq 0x40(%%rsp), %%r8\n\t"
+        "ldmxcsr (%%rsp)\n\t"
+        "fldcw 0x4(%%rsp)\n\t"
+        "movq 0x10(%%rsp), %%r12\n\t"
+        "movq 0x18(%%rsp), %%r13\n\t"
+        "movq 0x20(%%rsp), %%r14\n\t"
+        "movq 0x28(%%rsp), %%r15\n\t"
+        "movq 0x30(%%rsp), %%rbx\n\t"
+        "movq 0x38(%%rsp), %%rbp\n\t"
+        "leaq 0x48(%%rsp), %%rsp\n\t"
+        "movq %%rsi, %%rdx\n\t"
+        "movq %%rax, %%rdi\n\t"
+        "jmp *%%r8\n"
+        "1:\n\t"
+        "leaq 0x80(%%rsp), %%rsp\n\t"
+        : "+r"(rdi), "+r"(rsi), "=r"(rax), "=r"(rdx)
+        :
+        : "rcx", "r8", "r9", "r10", "r11", "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
+          "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "st", "st(1)", "st(2)", "st(3)",
+          "st(4)", "st(5)", "st(6)", "st(7)");
+    return {rax, rdx};
+}
+#else
+[[gnu::always_inline]] inline bcd::transfer_t jump(bcd::fcontext_t to, void* data) noexcept {
+    return bcd::jump_fcontext(to, data);
+}
+#endif
 
 }  // namespace
 
+// The switches themselves, inlined into each caller so that a switch has no call frames
+// of its own to return through (each costs a mispredicted return after a context switch).
+struct fiber_context::switcher {
+    /// The resumer's side: switches into `f` (started) and returns the fiber that
+    /// switched back, after releasing its stack if it ended.
+    [[gnu::always_inline]] static fiber_context* enter(fiber_context& f, void* data) noexcept {
+        f.prev_current_ = tls_current_fiber;
+        tls_current_fiber = &f;
+        f.running_ = true;
+        eh_state& g = eh_globals();
+        f.outer_eh_ = g;
+        g = f.fiber_eh_;
+#if defined(COROLLA_ASAN)
+        void* fake = nullptr;
+        __sanitizer_start_switch_fiber(&fake, f.stack_lo_, f.stack_usable_);
+#endif
+#if defined(COROLLA_TSAN)
+        f.tsan_outer_ = __tsan_get_current_fiber();
+        __tsan_switch_to_fiber(f.tsan_fiber_, 0);
+#endif
+        const bcd::transfer_t t = jump(f.fctx_, data);
+#if defined(COROLLA_ASAN)
+        __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+#endif
+        auto* last = static_cast<fiber_context*>(t.data);
+        eh_state& g2 = eh_globals();
+        last->fiber_eh_ = g2;
+        g2 = last->outer_eh_;
+        last->running_ = false;
+        tls_current_fiber = last->prev_current_;
+        if (last->finished_) [[unlikely]]
+            last->release_stack();
+        else
+            last->fctx_ = t.fctx;
+        return last;
+    }
+
+    /// The fiber's side: switches back to the resumer, or hands the thread to `to` (a
+    /// suspended fiber whose step the loop has handed over), and returns when resumed.
+    [[gnu::always_inline]] static void leave(fiber_context& f, fiber_context* to) {
+        bcd::transfer_t t;
+        if (to) {
+            // `to` takes over what `f` holds of the resumer.
+            to->owner_->direct = nullptr;
+            to->direct_step_ = true;
+            to->caller_ = f.caller_;
+            to->prev_current_ = f.prev_current_;
+            to->outer_eh_ = f.outer_eh_;
+#if defined(COROLLA_ASAN)
+            to->outer_lo_ = f.outer_lo_;
+            to->outer_size_ = f.outer_size_;
+#endif
+#if defined(COROLLA_TSAN)
+            to->tsan_outer_ = f.tsan_outer_;
+#endif
+            f.running_ = false;
+            to->running_ = true;
+            tls_current_fiber = to;
+            eh_state& g = eh_globals();
+            f.fiber_eh_ = g;
+            g = to->fiber_eh_;
+#if defined(COROLLA_ASAN)
+            __sanitizer_start_switch_fiber(&f.fiber_fake_, to->stack_lo_, to->stack_usable_);
+#endif
+#if defined(COROLLA_TSAN)
+            __tsan_switch_to_fiber(to->tsan_fiber_, 0);
+#endif
+            t = jump(to->fctx_, &f);
+        } else {
+#if defined(COROLLA_ASAN)
+            __sanitizer_start_switch_fiber(&f.fiber_fake_, f.outer_lo_, f.outer_size_);
+#endif
+#if defined(COROLLA_TSAN)
+            __tsan_switch_to_fiber(f.tsan_outer_, 0);
+#endif
+            t = jump(f.caller_, &f);
+        }
+        if (t.data) {
+            // Handed the thread by another fiber, now suspended at t.fctx; what this
+            // fiber must know of its resumer came with the switch.
+#if defined(COROLLA_ASAN)
+            __sanitizer_finish_switch_fiber(f.fiber_fake_, nullptr, nullptr);
+#endif
+            static_cast<fiber_context*>(t.data)->fctx_ = t.fctx;
+        } else {
+#if defined(COROLLA_ASAN)
+            __sanitizer_finish_switch_fiber(f.fiber_fake_, &f.outer_lo_, &f.outer_size_);
+#endif
+            f.caller_ = t.fctx;
+        }
+        if (f.unwinding_) throw fiber_unwind{};
+    }
+
+    /// leave() for a suspending fiber: a task's fiber marks itself resumable directly and,
+    /// within a step begun directly, switches to the next due fiber step if there is one.
+    [[gnu::always_inline]] static void suspend(fiber_context& f) {
+        if (f.unwinding_) throw fiber_unwind{};
+        fiber_context* to = nullptr;
+        if (task_core* t = f.owner_) {
+            t->direct = &f;
+            if (f.direct_step_)
+                if (task_core* next = t->as_future().loop().take_direct_step(t))
+                    to = static_cast<fiber_context*>(next->direct);
+        }
+        leave(f, to);
+    }
+
+    /// suspend() after queueing the task's next step (one call into the loop for both).
+    [[gnu::always_inline]] static void yield(fiber_context& f) {
+        if (f.unwinding_) throw fiber_unwind{};
+        task_core* t = f.owner_;
+        task_core* next = t->as_future().loop().yield_task_step(t, f.direct_step_);
+        t->direct = &f;
+        leave(f, next ? static_cast<fiber_context*>(next->direct) : nullptr);
+    }
+};
+
 struct fiber_context::entry_thunk {
-    static bctx::fiber run(fiber_context* self, bctx::fiber&& caller) noexcept {
-        ::new (static_cast<void*>(self->caller_)) bctx::fiber(std::move(caller));
+    [[noreturn]] static void run(bcd::transfer_t t) noexcept {
+        auto* self = static_cast<fiber_context*>(t.data);
+        self->caller_ = t.fctx;
 #if defined(COROLLA_ASAN)
         __sanitizer_finish_switch_fiber(nullptr, &self->outer_lo_, &self->outer_size_);
 #endif
         self->entry_(self->arg_);
-        bctx::fiber back = std::move(handle(self->caller_));
-        handle(self->caller_).~fiber();
+        // The fiber ends: back to its (latest) resumer for good, which releases this stack.
+        self->finished_ = true;
 #if defined(COROLLA_ASAN)
         __sanitizer_start_switch_fiber(nullptr, self->outer_lo_, self->outer_size_);  // this stack ends
 #endif
 #if defined(COROLLA_TSAN)
         __tsan_switch_to_fiber(self->tsan_outer_, 0);
 #endif
-        return back;
+        jump(self->caller_, self);
+        std::abort();  // never resumed
     }
 };
 
@@ -82,62 +246,51 @@ fiber_context::fiber_context(task_core* owner, std::size_t stack_size, entry_fn 
 
 fiber_context::~fiber_context() { unwind(); }
 
-fiber_context* fiber_context::current() noexcept { return tls_current; }
+void fiber_context::release_stack() noexcept {
+    release_fiber_stack(fiber_stack{stack_base_, stack_mapped_, stack_lo_, stack_usable_});
+    stack_base_ = nullptr;
+    fctx_ = nullptr;
+#if defined(COROLLA_TSAN)
+    __tsan_destroy_fiber(tsan_fiber_);
+    tsan_fiber_ = nullptr;
+#endif
+}
 
 bool fiber_context::resume() {
     if (finished_) return true;
     if (running_) std::abort();  // a fiber cannot resume itself; the task machinery never does
+    void* data = nullptr;
     if (!started_) {
-        ::new (static_cast<void*>(fiber_))
-            bctx::fiber(std::allocator_arg, pooled_stack_allocator{this, stack_size_},
-                        [this](bctx::fiber&& caller) { return entry_thunk::run(this, std::move(caller)); });
+        const fiber_stack s = allocate_fiber_stack(stack_size_);
+        stack_base_ = s.base;
+        stack_mapped_ = s.mapped;
+        stack_lo_ = s.usable_lo;
+        stack_usable_ = s.usable;
+        fctx_ = bcd::make_fcontext(static_cast<char*>(s.usable_lo) + s.usable, s.usable, &entry_thunk::run);
         started_ = true;
+        data = this;  // tells the entry thunk which fiber it starts
 #if defined(COROLLA_TSAN)
         tsan_fiber_ = __tsan_create_fiber(0);
 #endif
     }
-    prev_current_ = tls_current;
-    tls_current = this;
-    running_ = true;
-    swap_eh(outer_eh_, fiber_eh_);
-#if defined(COROLLA_ASAN)
-    __sanitizer_start_switch_fiber(&outer_fake_, stack_lo_, stack_usable_);
-#endif
-#if defined(COROLLA_TSAN)
-    tsan_outer_ = __tsan_get_current_fiber();
-    __tsan_switch_to_fiber(tsan_fiber_, 0);
-#endif
-    handle(fiber_) = std::move(handle(fiber_)).resume();
-#if defined(COROLLA_ASAN)
-    __sanitizer_finish_switch_fiber(outer_fake_, nullptr, nullptr);
-#endif
-    swap_eh(fiber_eh_, outer_eh_);
-    running_ = false;
-    tls_current = prev_current_;
-    if (!handle(fiber_)) {  // the entry returned; Boost has released the stack
-        finished_ = true;
-        handle(fiber_).~fiber();
-#if defined(COROLLA_TSAN)
-        __tsan_destroy_fiber(tsan_fiber_);
-        tsan_fiber_ = nullptr;
-#endif
-    }
+    if (owner_) owner_->direct = nullptr;
+    direct_step_ = false;
+    switcher::enter(*this, data);  // nothing hands over outside a direct step: it comes back here
     return finished_;
 }
 
-void fiber_context::suspend() {
-    if (unwinding_) throw fiber_unwind{};
-#if defined(COROLLA_ASAN)
-    __sanitizer_start_switch_fiber(&fiber_fake_, outer_lo_, outer_size_);
-#endif
-#if defined(COROLLA_TSAN)
-    __tsan_switch_to_fiber(tsan_outer_, 0);
-#endif
-    handle(caller_) = std::move(handle(caller_)).resume();
-#if defined(COROLLA_ASAN)
-    __sanitizer_finish_switch_fiber(fiber_fake_, &outer_lo_, &outer_size_);
-#endif
-    if (unwinding_) throw fiber_unwind{};
+void fiber_context::run_direct_step() noexcept {
+    task_core* prev = owner_->begin_direct_step();
+    direct_step_ = true;
+    fiber_context* last = switcher::enter(*this, nullptr);
+    last->owner_->end_direct_step(last->finished_, prev);
+}
+
+void fiber_context::suspend() { switcher::suspend(*this); }
+
+void fiber_context::yield() {
+    switcher::yield(*this);
+    rethrow_injected();
 }
 
 void fiber_context::unwind() noexcept {
@@ -156,3 +309,12 @@ std::size_t default_fiber_stack_size() noexcept {
 }
 
 }  // namespace corolla::detail
+
+namespace corolla::this_fiber {
+
+void yield() {
+    detail::fiber_context& fc = detail::require_fiber("this_fiber::yield");
+    fc.yield();
+}
+
+}  // namespace corolla::this_fiber

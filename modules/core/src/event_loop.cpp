@@ -190,6 +190,25 @@ public:
 
     void on_timer_cancelled() noexcept { ++cancelled_timers_; }
 
+    task_core* yield_task_step(task_core* t, bool take_next) {
+        t->as_future().add_ref();  // held by the queue entry
+        schedule_task_step(t);
+        return take_next ? take_direct_step(t) : nullptr;
+    }
+
+    task_core* take_direct_step(task_core* from) noexcept {
+        if (batch_left_ == 0 || debug_) return nullptr;
+        task_core* t = ready_.front().task();
+        if (!t || t == from || !t->direct_ready()) return nullptr;
+        ready_.pop();
+        --batch_left_;
+        from->switch_step_to(*t);
+        // The entry's reference: the task stays alive through the loop's own reference
+        // (direct_ready() checks it is tracked).
+        t->as_future().release();
+        return t;
+    }
+
     // --- tasks -----------------------------------------------------------------------
 
     void track_task(task_core* t) noexcept {
@@ -344,7 +363,9 @@ public:
         run_once(nowait);
     }
 
-    void run_once(bool nowait) {
+    // Inlined into its two callers: a task step that switches stacks returns through every
+    // frame between it and the caller of run_once, each return mispredicted.
+    [[gnu::always_inline]] inline void run_once(bool nowait) {
         purge_timers();
 
         duration timeout{-1};
@@ -388,12 +409,18 @@ public:
             }
         }
 
-        const std::size_t todo = ready_.size();
-        for (std::size_t i = 0; i < todo; ++i) {
+        // The entries queued so far; a task switching straight to the next task's step
+        // (take_direct_step) consumes entries of this batch too.
+        batch_left_ = ready_.size();
+        while (batch_left_ != 0) {
+            --batch_left_;
             const ready_entry e = ready_.pop();
             if (task_core* t = e.task()) {
                 intrusive_ptr<future_base> keep = intrusive_ptr<future_base>::adopt(&t->as_future());
-                run_callback([t] { t->run_step(); }, [] { return task_core::step_location(); });
+                if (!debug_ && t->direct_ready())
+                    t->run_direct_step();  // noexcept: nothing for run_callback to report
+                else
+                    run_callback([t] { t->run_step(); }, [] { return task_core::step_location(); });
             } else {
                 handle_ptr h = handle_ptr::adopt(e.handle());
                 if (!h->cancelled()) run_callback([&h] { h->run(); }, [&h] { return h->where_; });
@@ -452,6 +479,7 @@ public:
         // Dropped callbacks are cancelled, not just released: that frees what they
         // captured even when something else still holds the handle (a sleep future
         // holding its own timer, say), so no reference cycle outlives the loop.
+        batch_left_ = 0;
         while (!ready_.empty()) {
             const ready_entry e = ready_.pop();
             if (task_core* t = e.task()) {
@@ -595,6 +623,7 @@ private:
     std::string backend_;
 
     ring<ready_entry> ready_;
+    std::size_t batch_left_ = 0;  ///< entries of the running iteration's batch not yet run
     std::vector<timer_entry> timers_;
     std::size_t cancelled_timers_ = 0;
     std::uint64_t timer_seq_ = 0;
@@ -688,6 +717,12 @@ void event_loop::schedule_at(const detail::intrusive_ptr<detail::handle_base>& h
 }
 void event_loop::on_timer_cancelled() noexcept { impl_->on_timer_cancelled(); }
 void event_loop::schedule_task_step(detail::task_core* t) { impl_->schedule_task_step(t); }
+detail::task_core* event_loop::take_direct_step(detail::task_core* from) noexcept {
+    return impl_->take_direct_step(from);
+}
+detail::task_core* event_loop::yield_task_step(detail::task_core* t, bool take_next) {
+    return impl_->yield_task_step(t, take_next);
+}
 void event_loop::track_task(detail::task_core* t) noexcept { impl_->track_task(t); }
 void event_loop::untrack_task(detail::task_core* t) noexcept { impl_->untrack_task(t); }
 std::vector<detail::task_core*> event_loop::live_tasks() const { return impl_->live_tasks(); }

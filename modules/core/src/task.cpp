@@ -7,9 +7,10 @@
 
 namespace corolla {
 namespace detail {
-namespace {
 
-thread_local task_core* tls_current_task = nullptr;
+thread_local constinit task_core* tls_current_task = nullptr;
+
+namespace {
 
 struct current_task_scope {
     task_core* prev;
@@ -18,8 +19,6 @@ struct current_task_scope {
 };
 
 }  // namespace
-
-task_core* current_task_core() noexcept { return tls_current_task; }
 
 std::uint64_t next_task_number() noexcept {
     static std::atomic<std::uint64_t> counter{0};

@@ -77,6 +77,7 @@ public:
 
 protected:
     bool resume_code() override { return ctx_.resume(); }
+    void run_direct_step() noexcept override { ctx_.run_direct_step(); }
     void destroy_code() noexcept override {
         ctx_.unwind();
         call_.reset();
@@ -113,8 +114,15 @@ private:
     fiber_context ctx_;
 };
 
+/// require_fiber's errors (and fiber_unwind for a fiber being unwound).
+[[noreturn]] void fiber_required(const char* what);
 /// The fiber running the current task, or an invalid_state_error naming `what`.
-fiber_context& require_fiber(const char* what);
+inline fiber_context& require_fiber(const char* what) {
+    fiber_context* fc = fiber_context::current();
+    if (fc && !fc->unwinding() && fc->owner() && fc->owner() == current_task_core()) [[likely]]
+        return *fc;
+    fiber_required(what);
+}
 
 template <class T>
 T await_future(const future<T>& f) {
@@ -268,6 +276,15 @@ void yield();
 /// Suspends the fiber for `delay` on its loop.
 template <class Rep, class Period>
 void sleep(std::chrono::duration<Rep, Period> delay) {
+    // A non-positive delay is a yield (as await(sleep(0s)) is); inside a task's fiber it
+    // needs no sleep future. Elsewhere sleep() reports what is missing.
+    if (std::chrono::ceil<duration>(std::chrono::duration<long double, Period>(delay)) <= duration::zero()) {
+        detail::fiber_context* fc = detail::fiber_context::current();
+        if (fc && !fc->unwinding() && fc->owner() && fc->owner() == detail::current_task_core()) {
+            fc->yield();
+            return;
+        }
+    }
     corolla::await(corolla::sleep(delay));
 }
 

@@ -229,6 +229,18 @@ public:
     /// Internal: queues one step of `t`, adopting a reference to the task that the caller
     /// holds (released if this throws). No allocation: the queue entry is the task.
     void schedule_task_step(detail::task_core* t);
+    /// Internal (drivers that switch between tasks without returning to the loop, such as
+    /// fibers): when the next entry of the callbacks this iteration is running is a step
+    /// of a task other than `from` whose step may run directly (task_core::direct_ready),
+    /// takes it off the queue and switches the step bookkeeping from `from` (which has
+    /// suspended) to it, and returns it; the caller must then resume it. Else null.
+    detail::task_core* take_direct_step(detail::task_core* from) noexcept;
+    /// Internal: queues the next step of the running task `t`, which yields for one
+    /// iteration (task_core::suspend_yield), then returns take_direct_step(t) if
+    /// `take_next`, else null.
+    detail::task_core* yield_task_step(detail::task_core* t, bool take_next);
+    /// Internal: queues a handle its owner made (not a callback), as call_soon does.
+    void schedule_ready(const detail::intrusive_ptr<detail::handle_base>& h) { schedule(h); }
     /// Internal: the loop's list of live tasks (it holds a strong reference to each).
     void track_task(detail::task_core* t) noexcept;
     void untrack_task(detail::task_core* t) noexcept;

@@ -20,6 +20,11 @@ enum class task_status : std::uint8_t { pending, running, done, cancelled };
 
 namespace detail {
 
+class task_core;
+/// The thread's running task (current_task_core() reads it; drivers that switch between
+/// tasks without the loop set it). constinit: no TLS wrapper call on access.
+extern thread_local constinit task_core* tls_current_task;
+
 /// The style-independent part of a task (asyncio's Task.__step / cancel machinery).
 class task_core : private done_callback_node {  // linked into the future it awaits
 public:
@@ -53,6 +58,45 @@ public:
     }
     /// Opaque resume point a driver may keep (a coroutine handle address).
     void* resume_point = nullptr;
+    /// Set by a driver while the task is suspended in a state its next step can resume
+    /// without the generic machinery (a fiber: its context), else null. The loop then runs
+    /// the step with run_direct_step(), and a driver may switch to it straight from
+    /// another task's step (event_loop::take_direct_step).
+    void* direct = nullptr;
+
+    /// True when the next step may run directly: a driver marked the task resumable and
+    /// the step has nothing to inject (no pending cancellation) and the task is not done.
+    bool direct_ready() const noexcept { return direct != nullptr && !must_cancel_ && tracked_ && !self_.done(); }
+    /// For drivers: begins a direct step (see direct_ready) as step() would; returns the
+    /// task that was current, for end_direct_step.
+    task_core* begin_direct_step() noexcept {
+        direct = nullptr;
+        waiter_.reset();
+        running_ = true;
+        task_core* prev = tls_current_task;
+        tls_current_task = this;
+        return prev;
+    }
+    /// For drivers: ends the step of this task (begun directly or by a switch), which
+    /// suspended or (done) finished; the running task becomes `prev`.
+    void end_direct_step(bool done, task_core* prev) noexcept {
+        running_ = false;
+        tls_current_task = prev;
+        if (done) finished();
+    }
+    /// For drivers: this task's step ends with the task suspended and `next`'s step
+    /// begins on the same thread (a direct switch between two fibers). The driver clears
+    /// next.direct once it has read it.
+    void switch_step_to(task_core& next) noexcept {
+        running_ = false;
+        next.waiter_.reset();
+        next.running_ = true;
+        tls_current_task = &next;
+    }
+    /// Runs a step for which direct_ready() holds; the loop calls it instead of
+    /// run_step() for tasks whose driver set `direct` (and overrides this, running the
+    /// step without anything that can throw).
+    virtual void run_direct_step() noexcept { step(); }
 
     // --- for the loop ------------------------------------------------------------------
     /// Runs one queued step (the loop calls this for an entry queued by
@@ -76,7 +120,6 @@ protected:
     /// Completes the future as cancelled (bypassing request_cancel).
     virtual void finish_cancelled(std::string message) = 0;
 
-    friend class loop_task_list;
     friend class future_base;  // links and unlinks the task as one of its done-callbacks
     void step();
     void schedule_step();
@@ -112,7 +155,7 @@ public:
 };
 
 /// The thread's running task, or null.
-task_core* current_task_core() noexcept;
+inline task_core* current_task_core() noexcept { return tls_current_task; }
 
 template <class T>
 class task_state : public future_state<T>, public task_core {

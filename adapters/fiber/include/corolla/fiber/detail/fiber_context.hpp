@@ -41,6 +41,17 @@ struct eh_state {
 #endif
 };
 
+class fiber_context;
+/// The fiber running on this thread (fiber_context::current()).
+extern thread_local constinit fiber_context* tls_current_fiber;
+
+/// A fiber is a raw Boost.Context execution context (make_fcontext / jump_fcontext) on a
+/// pooled stack. A task's fiber that suspends may hand the thread straight to the next
+/// fiber whose step is due in the same loop iteration (event_loop::take_direct_step):
+/// one context switch instead of two through the loop's stack. The fiber taking over
+/// inherits what the first one held of the code that resumed it (its context, the
+/// sanitizer and exception state to restore), and whichever fiber of such a chain
+/// suspends to the resumer last, the resumer sees it (resume_step) and ends its step.
 class fiber_context {
 public:
     using entry_fn = void (*)(void* arg) noexcept;
@@ -56,12 +67,19 @@ public:
     /// Switches into the fiber (the first call starts entry(arg)) and returns when it
     /// suspends or its entry returns; true once the entry has returned.
     bool resume();
-    /// From inside this fiber: switches back to the code that resumed it. Returns when the
-    /// fiber is resumed again; throws fiber_unwind when it is being unwound.
+    /// From inside this fiber: switches back to the code that resumed it (a task's fiber
+    /// may switch to the next due fiber step instead, see above). Returns when the fiber
+    /// is resumed again; throws fiber_unwind when it is being unwound.
     void suspend();
+    /// From inside this task's fiber: queues the task's next step (one loop iteration
+    /// later) and suspends; rethrows what that step injects (cancelled_error).
+    void yield();
     /// Ends a fiber that is suspended: its pending suspend() throws fiber_unwind (and so
     /// does every later one) until the entry returns. Releases the stack. Idempotent.
     void unwind() noexcept;
+    /// The owner's step when task_core::direct_ready() holds (task_core::run_direct_step):
+    /// resumes the suspended fiber with no step machinery around the switch.
+    void run_direct_step() noexcept;
 
     bool started() const noexcept { return started_; }
     bool finished() const noexcept { return finished_; }
@@ -71,34 +89,31 @@ public:
     std::size_t stack_size() const noexcept { return stack_size_; }
 
     /// The fiber running on this thread, or null on a thread's own stack.
-    static fiber_context* current() noexcept;
-
-    // --- for the stack allocator ---------------------------------------------------
-    void on_stack_allocated(void* lowest_usable, std::size_t usable) noexcept {
-        stack_lo_ = lowest_usable;
-        stack_usable_ = usable;
-    }
+    static fiber_context* current() noexcept { return tls_current_fiber; }
 
 private:
     struct entry_thunk;
-    void* run_on_fiber(void* caller) noexcept;
+    struct switcher;
+    void release_stack() noexcept;
 
     task_core* owner_;
     entry_fn entry_;
     void* arg_;
     std::size_t stack_size_;
-    // boost::context::fiber handles (one pointer each), kept opaque here.
-    alignas(void*) unsigned char fiber_[sizeof(void*)];   // the fiber, while it is suspended
-    alignas(void*) unsigned char caller_[sizeof(void*)];  // the resumer, while the fiber runs
+    // Boost.Context fcontext_t handles, kept opaque here.
+    void* fctx_ = nullptr;    // the fiber, while it is suspended
+    void* caller_ = nullptr;  // the resumer, while the fiber runs
     fiber_context* prev_current_ = nullptr;
     eh_state fiber_eh_{};
     eh_state outer_eh_{};
-    // Sanitizer bookkeeping: this fiber's stack, the resumer's stack, fake stacks, TSan fibers.
+    // The stack: its mapping (given back to the pool when the fiber ends) and usable part.
+    void* stack_base_ = nullptr;
+    std::size_t stack_mapped_ = 0;
     void* stack_lo_ = nullptr;
     std::size_t stack_usable_ = 0;
+    // Sanitizer bookkeeping: the resumer's stack, fake stacks, TSan fibers.
     const void* outer_lo_ = nullptr;
     std::size_t outer_size_ = 0;
-    void* outer_fake_ = nullptr;
     void* fiber_fake_ = nullptr;
     void* tsan_fiber_ = nullptr;
     void* tsan_outer_ = nullptr;
@@ -106,6 +121,7 @@ private:
     bool finished_ = false;
     bool unwinding_ = false;
     bool running_ = false;
+    bool direct_step_ = false;  ///< running a step begun by run_direct_step (may hand over)
 };
 
 /// The fiber stack size used when neither the fiber nor its loop names one.
