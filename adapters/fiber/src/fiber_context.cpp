@@ -95,6 +95,44 @@ thread_local constinit eh_state* tls_eh = nullptr;
           "st(4)", "st(5)", "st(6)", "st(7)");
     return {rax, rdx};
 }
+/// The first switch into a fiber: saves the caller's context as jump() does, then runs
+/// fn(transfer_t{caller, data}) on the fresh stack below `top`, entered with a jump (fn
+/// never returns) rather than through a frame make_fcontext prepares.
+[[gnu::always_inline]] inline bcd::transfer_t start_jump(void* top, void* data, void (*fn)(bcd::transfer_t)) noexcept {
+    register void* rdi asm("rdi") = top;
+    register void* rsi asm("rsi") = data;
+    register void* rcx asm("rcx") = reinterpret_cast<void*>(fn);
+    register void* rax asm("rax");
+    register void* rdx asm("rdx");
+    asm volatile(
+        "leaq -0xc8(%%rsp), %%rsp\n\t"
+        "stmxcsr (%%rsp)\n\t"
+        "fnstcw 0x4(%%rsp)\n\t"
+        "movq %%r12, 0x10(%%rsp)\n\t"
+        "movq %%r13, 0x18(%%rsp)\n\t"
+        "movq %%r14, 0x20(%%rsp)\n\t"
+        "movq %%r15, 0x28(%%rsp)\n\t"
+        "movq %%rbx, 0x30(%%rsp)\n\t"
+        "movq %%rbp, 0x38(%%rsp)\n\t"
+        "leaq 1f(%%rip), %%rax\n\t"
+        "movq %%rax, 0x40(%%rsp)\n\t"
+        "movq %%rsp, %%rax\n\t"
+        "andq $-16, %%rdi\n\t"
+        "movq %%rdi, %%rsp\n\t"
+        "movq %%rax, %%rdi\n\t"
+        "xorl %%ebp, %%ebp\n\t"  // the outermost frame
+        "pushq $0\n\t"           // as if called, from nowhere (ends backtraces)
+        "jmp *%%rcx\n"
+        "1:\n\t"
+        "leaq 0x80(%%rsp), %%rsp\n\t"
+        : "+r"(rdi), "+r"(rsi), "+r"(rcx), "=r"(rax), "=r"(rdx)
+        :
+        : "r8", "r9", "r10", "r11", "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
+          "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "st", "st(1)", "st(2)", "st(3)",
+          "st(4)", "st(5)", "st(6)", "st(7)");
+    return {rax, rdx};
+}
+#define COROLLA_FIBER_START_JUMP 1
 #else
 [[gnu::always_inline]] inline bcd::transfer_t jump(bcd::fcontext_t to, void* data) noexcept {
     return bcd::jump_fcontext(to, data);
@@ -103,40 +141,73 @@ thread_local constinit eh_state* tls_eh = nullptr;
 
 }  // namespace
 
+struct fiber_context::entry_thunk {
+    [[noreturn]] static void run(bcd::transfer_t t) noexcept {
+        auto* self = static_cast<fiber_context*>(t.data);
+        self->ctx_ = t.fctx;
+#if defined(COROLLA_ASAN)
+        __sanitizer_finish_switch_fiber(nullptr, &self->stack_->outer_lo, &self->stack_->outer_size);
+#endif
+        self->entry_(self->arg_);
+        // The fiber ends: back to its (latest) resumer for good, which releases this stack.
+        self->finished_ = true;
+#if defined(COROLLA_ASAN)
+        __sanitizer_start_switch_fiber(nullptr, self->stack_->outer_lo, self->stack_->outer_size);  // this stack ends
+#endif
+#if defined(COROLLA_TSAN)
+        __tsan_switch_to_fiber(self->stack_->tsan_outer, 0);
+#endif
+        jump(self->ctx_, self);
+        std::abort();  // never resumed
+    }
+};
+
 // The switches themselves, inlined into each caller so that a switch has no call frames
 // of its own to return through (each costs a mispredicted return after a context switch).
+//
+// ctx_ holds the fiber's own context while it is suspended and its resumer's while it
+// runs. What the resumer must get back (its exception state, the running fiber) stays in
+// its own frame; a fiber handing the thread to another passes on its resumer's context
+// and sanitizer bookkeeping, and whichever fiber switches back last is reported to the
+// resumer by the switch itself (the data word of the jump names the fiber that jumped:
+// null from the resumer, else the fiber to resume later).
 struct fiber_context::switcher {
-    /// The resumer's side: switches into `f` (started) and returns the fiber that
-    /// switched back, after releasing its stack if it ended.
-    [[gnu::always_inline]] static fiber_context* enter(fiber_context& f, void* data) noexcept {
-        f.prev_current_ = tls_current_fiber;
+    /// The resumer's side: switches into `f` (started; `data` is f itself on the first
+    /// switch) and returns the fiber that switched back, after releasing its stack if its
+    /// entry has returned.
+    [[gnu::always_inline]] static fiber_context* enter(fiber_context& f, void* first) noexcept {
+        fiber_context* const prev = tls_current_fiber;
         tls_current_fiber = &f;
         f.running_ = true;
         eh_state& g = eh_globals();
-        f.outer_eh_ = g;
-        g = f.fiber_eh_;
+        const eh_state outer = g;
+        g = f.eh_;
 #if defined(COROLLA_ASAN)
         void* fake = nullptr;
-        __sanitizer_start_switch_fiber(&fake, f.stack_lo_, f.stack_usable_);
+        __sanitizer_start_switch_fiber(&fake, f.stack_->usable_lo, f.stack_->frames_size());
 #endif
 #if defined(COROLLA_TSAN)
-        f.tsan_outer_ = __tsan_get_current_fiber();
-        __tsan_switch_to_fiber(f.tsan_fiber_, 0);
+        f.stack_->tsan_outer = __tsan_get_current_fiber();
+        __tsan_switch_to_fiber(f.stack_->tsan_fiber, 0);
 #endif
-        const bcd::transfer_t t = jump(f.fctx_, data);
+#if defined(COROLLA_FIBER_START_JUMP)
+        const bcd::transfer_t t = first ? start_jump(f.stack_->top(), first, &entry_thunk::run) : jump(f.ctx_, nullptr);
+#else
+        const bcd::transfer_t t = jump(f.ctx_, first);
+#endif
 #if defined(COROLLA_ASAN)
         __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
 #endif
         auto* last = static_cast<fiber_context*>(t.data);
         eh_state& g2 = eh_globals();
-        last->fiber_eh_ = g2;
-        g2 = last->outer_eh_;
+        last->eh_ = g2;
+        g2 = outer;
         last->running_ = false;
-        tls_current_fiber = last->prev_current_;
+        tls_current_fiber = prev;
         if (last->finished_) [[unlikely]]
             last->release_stack();
         else
-            last->fctx_ = t.fctx;
+            last->ctx_ = t.fctx;
         return last;
     }
 
@@ -145,53 +216,51 @@ struct fiber_context::switcher {
     [[gnu::always_inline]] static void leave(fiber_context& f, fiber_context* to) {
         bcd::transfer_t t;
         if (to) {
-            // `to` takes over what `f` holds of the resumer.
             to->owner_->direct = nullptr;
             to->direct_step_ = true;
-            to->caller_ = f.caller_;
-            to->prev_current_ = f.prev_current_;
-            to->outer_eh_ = f.outer_eh_;
 #if defined(COROLLA_ASAN)
-            to->outer_lo_ = f.outer_lo_;
-            to->outer_size_ = f.outer_size_;
+            to->stack_->outer_lo = f.stack_->outer_lo;
+            to->stack_->outer_size = f.stack_->outer_size;
 #endif
 #if defined(COROLLA_TSAN)
-            to->tsan_outer_ = f.tsan_outer_;
+            to->stack_->tsan_outer = f.stack_->tsan_outer;
 #endif
             f.running_ = false;
             to->running_ = true;
             tls_current_fiber = to;
             eh_state& g = eh_globals();
-            f.fiber_eh_ = g;
-            g = to->fiber_eh_;
+            f.eh_ = g;
+            g = to->eh_;
 #if defined(COROLLA_ASAN)
-            __sanitizer_start_switch_fiber(&f.fiber_fake_, to->stack_lo_, to->stack_usable_);
+            __sanitizer_start_switch_fiber(&f.stack_->fake, to->stack_->usable_lo, to->stack_->frames_size());
 #endif
 #if defined(COROLLA_TSAN)
-            __tsan_switch_to_fiber(to->tsan_fiber_, 0);
+            __tsan_switch_to_fiber(to->stack_->tsan_fiber, 0);
 #endif
-            t = jump(to->fctx_, &f);
+            t = jump(to->ctx_, &f);
         } else {
 #if defined(COROLLA_ASAN)
-            __sanitizer_start_switch_fiber(&f.fiber_fake_, f.outer_lo_, f.outer_size_);
+            __sanitizer_start_switch_fiber(&f.stack_->fake, f.stack_->outer_lo, f.stack_->outer_size);
 #endif
 #if defined(COROLLA_TSAN)
-            __tsan_switch_to_fiber(f.tsan_outer_, 0);
+            __tsan_switch_to_fiber(f.stack_->tsan_outer, 0);
 #endif
-            t = jump(f.caller_, &f);
+            t = jump(f.ctx_, &f);
         }
         if (t.data) {
-            // Handed the thread by another fiber, now suspended at t.fctx; what this
-            // fiber must know of its resumer came with the switch.
+            // Handed the thread by another fiber, now suspended at t.fctx: take over its
+            // resumer's context (the sanitizer part came with the switch).
+            auto* from = static_cast<fiber_context*>(t.data);
 #if defined(COROLLA_ASAN)
-            __sanitizer_finish_switch_fiber(f.fiber_fake_, nullptr, nullptr);
+            __sanitizer_finish_switch_fiber(f.stack_->fake, nullptr, nullptr);
 #endif
-            static_cast<fiber_context*>(t.data)->fctx_ = t.fctx;
+            f.ctx_ = from->ctx_;
+            from->ctx_ = t.fctx;
         } else {
 #if defined(COROLLA_ASAN)
-            __sanitizer_finish_switch_fiber(f.fiber_fake_, &f.outer_lo_, &f.outer_size_);
+            __sanitizer_finish_switch_fiber(f.stack_->fake, &f.stack_->outer_lo, &f.stack_->outer_size);
 #endif
-            f.caller_ = t.fctx;
+            f.ctx_ = t.fctx;
         }
         if (f.unwinding_) throw fiber_unwind{};
     }
@@ -220,40 +289,24 @@ struct fiber_context::switcher {
     }
 };
 
-struct fiber_context::entry_thunk {
-    [[noreturn]] static void run(bcd::transfer_t t) noexcept {
-        auto* self = static_cast<fiber_context*>(t.data);
-        self->caller_ = t.fctx;
-#if defined(COROLLA_ASAN)
-        __sanitizer_finish_switch_fiber(nullptr, &self->outer_lo_, &self->outer_size_);
+void fiber_context::start(fiber_stack* stack) noexcept {
+    stack_ = stack;
+#if !defined(COROLLA_FIBER_START_JUMP)
+    ctx_ = bcd::make_fcontext(stack->top(), stack->frames_size(), &entry_thunk::run);
 #endif
-        self->entry_(self->arg_);
-        // The fiber ends: back to its (latest) resumer for good, which releases this stack.
-        self->finished_ = true;
-#if defined(COROLLA_ASAN)
-        __sanitizer_start_switch_fiber(nullptr, self->outer_lo_, self->outer_size_);  // this stack ends
-#endif
+    started_ = true;
 #if defined(COROLLA_TSAN)
-        __tsan_switch_to_fiber(self->tsan_outer_, 0);
+    stack->tsan_fiber = __tsan_create_fiber(0);
 #endif
-        jump(self->caller_, self);
-        std::abort();  // never resumed
-    }
-};
-
-fiber_context::fiber_context(task_core* owner, std::size_t stack_size, entry_fn entry, void* arg) noexcept
-    : owner_(owner), entry_(entry), arg_(arg), stack_size_(stack_size ? stack_size : default_fiber_stack_size()) {}
-
-fiber_context::~fiber_context() { unwind(); }
+}
 
 void fiber_context::release_stack() noexcept {
-    release_fiber_stack(fiber_stack{stack_base_, stack_mapped_, stack_lo_, stack_usable_});
-    stack_base_ = nullptr;
-    fctx_ = nullptr;
 #if defined(COROLLA_TSAN)
-    __tsan_destroy_fiber(tsan_fiber_);
-    tsan_fiber_ = nullptr;
+    __tsan_destroy_fiber(stack_->tsan_fiber);
+    stack_->tsan_fiber = nullptr;
 #endif
+    release_fiber_stack(std::exchange(stack_, nullptr));
+    ctx_ = nullptr;
 }
 
 bool fiber_context::resume() {
@@ -261,17 +314,8 @@ bool fiber_context::resume() {
     if (running_) std::abort();  // a fiber cannot resume itself; the task machinery never does
     void* data = nullptr;
     if (!started_) {
-        const fiber_stack s = allocate_fiber_stack(stack_size_);
-        stack_base_ = s.base;
-        stack_mapped_ = s.mapped;
-        stack_lo_ = s.usable_lo;
-        stack_usable_ = s.usable;
-        fctx_ = bcd::make_fcontext(static_cast<char*>(s.usable_lo) + s.usable, s.usable, &entry_thunk::run);
-        started_ = true;
+        start(allocate_fiber_stack(fiber_stack_bytes(stack_size_)));
         data = this;  // tells the entry thunk which fiber it starts
-#if defined(COROLLA_TSAN)
-        tsan_fiber_ = __tsan_create_fiber(0);
-#endif
     }
     if (owner_) owner_->direct = nullptr;
     direct_step_ = false;
@@ -279,11 +323,21 @@ bool fiber_context::resume() {
     return finished_;
 }
 
-void fiber_context::run_direct_step() noexcept {
+bool fiber_context::run_direct_step() noexcept {
+    void* data = nullptr;
+    if (!started_) [[unlikely]] {
+        fiber_stack* s = take_pooled_fiber_stack(fiber_stack_bytes(stack_size_));
+        if (!s) return false;  // mapping one may fail: the generic step reports that
+        start(s);
+        data = this;
+    } else if (!owner_->direct) [[unlikely]] {
+        return false;
+    }
     task_core* prev = owner_->begin_direct_step();
     direct_step_ = true;
-    fiber_context* last = switcher::enter(*this, nullptr);
+    fiber_context* last = switcher::enter(*this, data);
     last->owner_->end_direct_step(last->finished_, prev);
+    return true;
 }
 
 void fiber_context::suspend() { switcher::suspend(*this); }
@@ -293,20 +347,13 @@ void fiber_context::yield() {
     rethrow_injected();
 }
 
-void fiber_context::unwind() noexcept {
-    if (!started_ || finished_ || running_) return;
+void fiber_context::unwind_suspended() noexcept {
     unwinding_ = true;
     while (!finished_)
         resume();  // noexcept context: a failure here terminates
 }
 
-std::size_t default_fiber_stack_size() noexcept {
-#if defined(COROLLA_ASAN) || defined(COROLLA_TSAN)
-    return std::size_t{512} << 10;  // sanitizer frames are several times larger
-#else
-    return std::size_t{128} << 10;
-#endif
-}
+std::size_t default_fiber_stack_size() noexcept { return fiber_stack_bytes(0); }
 
 }  // namespace corolla::detail
 

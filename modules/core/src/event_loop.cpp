@@ -417,9 +417,8 @@ public:
             const ready_entry e = ready_.pop();
             if (task_core* t = e.task()) {
                 intrusive_ptr<future_base> keep = intrusive_ptr<future_base>::adopt(&t->as_future());
-                if (!debug_ && t->direct_ready())
-                    t->run_direct_step();  // noexcept: nothing for run_callback to report
-                else
+                // A direct step cannot throw: nothing for run_callback to report.
+                if (debug_ || !t->direct_steppable() || !t->run_direct_step())
                     run_callback([t] { t->run_step(); }, [] { return task_core::step_location(); });
             } else {
                 handle_ptr h = handle_ptr::adopt(e.handle());
@@ -724,6 +723,10 @@ detail::task_core* event_loop::yield_task_step(detail::task_core* t, bool take_n
     return impl_->yield_task_step(t, take_next);
 }
 void event_loop::track_task(detail::task_core* t) noexcept { impl_->track_task(t); }
+void event_loop::start_task(detail::task_core* t) {
+    impl_->track_task(t);
+    impl_->schedule_task_step(t);
+}
 void event_loop::untrack_task(detail::task_core* t) noexcept { impl_->untrack_task(t); }
 std::vector<detail::task_core*> event_loop::live_tasks() const { return impl_->live_tasks(); }
 

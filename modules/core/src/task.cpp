@@ -34,7 +34,7 @@ const std::source_location step_scheduled_here = std::source_location::current()
 
 std::source_location task_core::step_location() noexcept { return step_scheduled_here; }
 
-task_core::task_core(future_base& self, std::string name) : self_(self) {
+task_core::task_core(future_base& self, std::string&& name) : self_(self) {
     if (name.empty())
         extras_ = static_cast<std::uintptr_t>(next_task_number() << 1) | 1u;
     else
@@ -111,11 +111,10 @@ std::string task_core::to_string() const {
 }
 
 void task_core::start() {
-    event_loop& loop = self_.loop();
-    loop.track_task(this);
     tracked_ = true;
     self_.add_ref();  // the loop's strong reference, dropped when the task finishes
-    schedule_step();
+    self_.add_ref();  // held by the queue entry
+    self_.loop().start_task(this);
 }
 
 void task_core::schedule_step() {

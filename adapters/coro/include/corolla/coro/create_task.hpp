@@ -16,7 +16,8 @@ namespace detail {
 template <class T>
 class coro_task final : public task_state<T> {
 public:
-    coro_task(event_loop& loop, coro<T> c, std::string name) : task_state<T>(loop, std::move(name)), h_(c.release()) {}
+    coro_task(event_loop& loop, coro<T> c, std::string&& name)
+        : task_state<T>(loop, std::move(name)), h_(c.release()) {}
     ~coro_task() override { coro_task::destroy_code(); }
 
 protected:

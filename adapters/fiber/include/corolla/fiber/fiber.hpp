@@ -69,15 +69,17 @@ struct fiber_call {
 template <class T, class Call>
 class fiber_task final : public task_state<T> {
 public:
-    fiber_task(event_loop& loop, std::string name, std::size_t stack_size, Call call)
+    fiber_task(event_loop& loop, std::string&& name, std::size_t stack_size, Call&& call)
         : task_state<T>(loop, std::move(name)),
           call_(std::move(call)),
-          ctx_(this, stack_size ? stack_size : loop.fiber_stack_size(), &fiber_task::entry, this) {}
+          ctx_(this, stack_size ? stack_size : loop.fiber_stack_size(), &fiber_task::entry, this) {
+        this->direct_steps = true;
+    }
     ~fiber_task() override { fiber_task::destroy_code(); }
 
 protected:
     bool resume_code() override { return ctx_.resume(); }
-    void run_direct_step() noexcept override { ctx_.run_direct_step(); }
+    bool run_direct_step() noexcept override { return ctx_.run_direct_step(); }
     void destroy_code() noexcept override {
         ctx_.unwind();
         call_.reset();

@@ -28,7 +28,8 @@ extern thread_local constinit task_core* tls_current_task;
 /// The style-independent part of a task (asyncio's Task.__step / cancel machinery).
 class task_core : private done_callback_node {  // linked into the future it awaits
 public:
-    task_core(future_base& self, std::string name);
+    /// `name` is moved from only when not empty (empty: the default "Task-N").
+    task_core(future_base& self, std::string&& name);
     virtual ~task_core();
     task_core(const task_core&) = delete;
     task_core& operator=(const task_core&) = delete;
@@ -58,21 +59,25 @@ public:
     }
     /// Opaque resume point a driver may keep (a coroutine handle address).
     void* resume_point = nullptr;
-    /// Set by a driver while the task is suspended in a state its next step can resume
-    /// without the generic machinery (a fiber: its context), else null. The loop then runs
-    /// the step with run_direct_step(), and a driver may switch to it straight from
-    /// another task's step (event_loop::take_direct_step).
+    /// Set by a driver while the task is suspended in a state that another task's step
+    /// may switch to directly (a fiber: its context), else null; see
+    /// event_loop::take_direct_step.
     void* direct = nullptr;
+    /// Set by a driver that implements run_direct_step().
+    bool direct_steps = false;
 
-    /// True when the next step may run directly: a driver marked the task resumable and
-    /// the step has nothing to inject (no pending cancellation) and the task is not done.
+    /// True when the loop may run the next step with run_direct_step(): the driver has
+    /// one, the step has nothing to inject (no pending cancellation), the task is not done.
+    bool direct_steppable() const noexcept { return direct_steps && !must_cancel_ && tracked_ && !self_.done(); }
+    /// True when another task's step may switch straight to this one's (see `direct`).
     bool direct_ready() const noexcept { return direct != nullptr && !must_cancel_ && tracked_ && !self_.done(); }
-    /// For drivers: begins a direct step (see direct_ready) as step() would; returns the
-    /// task that was current, for end_direct_step.
+    /// For drivers: begins a step that direct_steppable() allowed, as step() would;
+    /// returns the task that was current, for end_direct_step.
     task_core* begin_direct_step() noexcept {
         direct = nullptr;
         waiter_.reset();
         running_ = true;
+        started_ = true;
         task_core* prev = tls_current_task;
         tls_current_task = this;
         return prev;
@@ -93,10 +98,10 @@ public:
         next.running_ = true;
         tls_current_task = &next;
     }
-    /// Runs a step for which direct_ready() holds; the loop calls it instead of
-    /// run_step() for tasks whose driver set `direct` (and overrides this, running the
-    /// step without anything that can throw).
-    virtual void run_direct_step() noexcept { step(); }
+    /// Runs a step for which direct_steppable() holds, without anything that can throw,
+    /// and returns true; or returns false having done nothing, and the loop runs the step
+    /// with run_step(). Drivers that override it set `direct_steps`.
+    virtual bool run_direct_step() noexcept { return false; }
 
     // --- for the loop ------------------------------------------------------------------
     /// Runs one queued step (the loop calls this for an entry queued by
@@ -160,7 +165,7 @@ inline task_core* current_task_core() noexcept { return tls_current_task; }
 template <class T>
 class task_state : public future_state<T>, public task_core {
 public:
-    task_state(event_loop& loop, std::string name)
+    task_state(event_loop& loop, std::string&& name)
         : future_state<T>(loop), task_core(static_cast<future_base&>(*this), std::move(name)) {
         this->is_task_ = true;
     }

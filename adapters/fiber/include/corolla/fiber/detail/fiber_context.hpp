@@ -42,6 +42,7 @@ struct eh_state {
 };
 
 class fiber_context;
+struct fiber_stack;
 /// The fiber running on this thread (fiber_context::current()).
 extern thread_local constinit fiber_context* tls_current_fiber;
 
@@ -49,9 +50,8 @@ extern thread_local constinit fiber_context* tls_current_fiber;
 /// pooled stack. A task's fiber that suspends may hand the thread straight to the next
 /// fiber whose step is due in the same loop iteration (event_loop::take_direct_step):
 /// one context switch instead of two through the loop's stack. The fiber taking over
-/// inherits what the first one held of the code that resumed it (its context, the
-/// sanitizer and exception state to restore), and whichever fiber of such a chain
-/// suspends to the resumer last, the resumer sees it (resume_step) and ends its step.
+/// inherits what the first one held of the code that resumed it, and whichever fiber of
+/// such a chain suspends to the resumer last, the resumer sees it and ends its step.
 class fiber_context {
 public:
     using entry_fn = void (*)(void* arg) noexcept;
@@ -59,8 +59,9 @@ public:
     /// A fiber that will run entry(arg) on a stack of `stack_size` bytes (rounded up to
     /// pages; 0: the default). `owner` is the task the fiber drives, or null for a fiber
     /// that is not a task (a stackful generator). Nothing is allocated until resume().
-    fiber_context(task_core* owner, std::size_t stack_size, entry_fn entry, void* arg) noexcept;
-    ~fiber_context();
+    fiber_context(task_core* owner, std::size_t stack_size, entry_fn entry, void* arg) noexcept
+        : owner_(owner), entry_(entry), arg_(arg), stack_size_(stack_size) {}
+    ~fiber_context() { unwind(); }
     fiber_context(const fiber_context&) = delete;
     fiber_context& operator=(const fiber_context&) = delete;
 
@@ -76,16 +77,21 @@ public:
     void yield();
     /// Ends a fiber that is suspended: its pending suspend() throws fiber_unwind (and so
     /// does every later one) until the entry returns. Releases the stack. Idempotent.
-    void unwind() noexcept;
-    /// The owner's step when task_core::direct_ready() holds (task_core::run_direct_step):
-    /// resumes the suspended fiber with no step machinery around the switch.
-    void run_direct_step() noexcept;
+    void unwind() noexcept {
+        if (started_ && !finished_ && !running_) unwind_suspended();
+    }
+    /// The owner's step, run by the loop through task_core::run_direct_step when nothing
+    /// is to be injected: resumes the fiber (starting it on a pooled stack if it has not
+    /// started) with no step machinery around the switch. False, having done nothing,
+    /// when the step needs the generic path (a first step with no pooled stack at hand).
+    bool run_direct_step() noexcept;
 
     bool started() const noexcept { return started_; }
     bool finished() const noexcept { return finished_; }
     bool unwinding() const noexcept { return unwinding_; }
     /// The task this fiber drives, or null.
     task_core* owner() const noexcept { return owner_; }
+    /// The usable stack size asked for (0: the default).
     std::size_t stack_size() const noexcept { return stack_size_; }
 
     /// The fiber running on this thread, or null on a thread's own stack.
@@ -94,34 +100,26 @@ public:
 private:
     struct entry_thunk;
     struct switcher;
+    void start(fiber_stack* stack) noexcept;
+    void unwind_suspended() noexcept;
     void release_stack() noexcept;
 
     task_core* owner_;
     entry_fn entry_;
     void* arg_;
+    /// A Boost.Context fcontext_t: the fiber's own context while it is suspended, the
+    /// context to switch back to (its resumer's) while it runs.
+    void* ctx_ = nullptr;
+    /// The fiber's stack (its sanitizer bookkeeping is kept there) until the fiber ends.
+    fiber_stack* stack_ = nullptr;
+    /// The fiber's exception-handling state while it is switched out.
+    eh_state eh_{};
     std::size_t stack_size_;
-    // Boost.Context fcontext_t handles, kept opaque here.
-    void* fctx_ = nullptr;    // the fiber, while it is suspended
-    void* caller_ = nullptr;  // the resumer, while the fiber runs
-    fiber_context* prev_current_ = nullptr;
-    eh_state fiber_eh_{};
-    eh_state outer_eh_{};
-    // The stack: its mapping (given back to the pool when the fiber ends) and usable part.
-    void* stack_base_ = nullptr;
-    std::size_t stack_mapped_ = 0;
-    void* stack_lo_ = nullptr;
-    std::size_t stack_usable_ = 0;
-    // Sanitizer bookkeeping: the resumer's stack, fake stacks, TSan fibers.
-    const void* outer_lo_ = nullptr;
-    std::size_t outer_size_ = 0;
-    void* fiber_fake_ = nullptr;
-    void* tsan_fiber_ = nullptr;
-    void* tsan_outer_ = nullptr;
     bool started_ = false;
     bool finished_ = false;
     bool unwinding_ = false;
     bool running_ = false;
-    bool direct_step_ = false;  ///< running a step begun by run_direct_step (may hand over)
+    bool direct_step_ = false;  ///< running a step begun directly (it may hand over)
 };
 
 /// The fiber stack size used when neither the fiber nor its loop names one.
