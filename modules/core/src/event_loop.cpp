@@ -191,9 +191,23 @@ public:
     void on_timer_cancelled() noexcept { ++cancelled_timers_; }
 
     task_core* yield_task_step(task_core* t, bool take_next) {
+        // `t` runs a step of this loop's iteration, on the loop's thread: the loop is open
+        // and the thread is the right one, nothing for schedule_task_step to check.
+        if (!running_) schedule_task_step_checked(t);
         t->as_future().add_ref();  // held by the queue entry
-        schedule_task_step(t);
+        try {
+            ready_.push(ready_entry(t));
+        } catch (...) {
+            t->as_future().release();
+            throw;
+        }
         return take_next ? take_direct_step(t) : nullptr;
+    }
+    /// yield_task_step outside a running loop (not reached by the task machinery): the
+    /// checks schedule_task_step makes.
+    void schedule_task_step_checked(task_core*) {
+        check_open();
+        check_thread();
     }
 
     task_core* take_direct_step(task_core* from) noexcept {
@@ -446,6 +460,14 @@ public:
                 std::snprintf(secs, sizeof secs, "%.3f", std::chrono::duration<double>(took).count());
                 self_.log(log_level::warning, "Executing " + describe(where()) + " took " + secs + " seconds");
             }
+        }
+    }
+
+    void report_step_error(std::exception_ptr e) noexcept {
+        const std::source_location at = task_core::step_location();
+        try {
+            self_.call_exception_handler(exception_context{"Exception in " + describe(at), std::move(e), at});
+        } catch (...) {  // out of memory for the message: nothing more to do
         }
     }
 
@@ -723,6 +745,7 @@ detail::task_core* event_loop::yield_task_step(detail::task_core* t, bool take_n
     return impl_->yield_task_step(t, take_next);
 }
 void event_loop::track_task(detail::task_core* t) noexcept { impl_->track_task(t); }
+void event_loop::report_task_step_error(std::exception_ptr e) noexcept { impl_->report_step_error(std::move(e)); }
 void event_loop::start_task(detail::task_core* t) {
     impl_->track_task(t);
     impl_->schedule_task_step(t);

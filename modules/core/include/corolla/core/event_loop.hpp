@@ -241,6 +241,9 @@ public:
     detail::task_core* yield_task_step(detail::task_core* t, bool take_next);
     /// Internal: queues a handle its owner made (not a callback), as call_soon does.
     void schedule_ready(const detail::intrusive_ptr<detail::handle_base>& h) { schedule(h); }
+    /// Internal: reports an exception that escaped a task step run directly
+    /// (task_core::run_direct_step) as one escaping any step is reported.
+    void report_task_step_error(std::exception_ptr e) noexcept;
     /// Internal: track_task(t), then schedule_task_step(t) (task_core::start).
     void start_task(detail::task_core* t);
     /// Internal: the loop's list of live tasks (it holds a strong reference to each).
