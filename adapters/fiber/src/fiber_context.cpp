@@ -28,73 +28,23 @@ namespace bcd = boost::context::detail;
 
 thread_local constinit fiber_context* tls_current_fiber = nullptr;
 
-namespace {
+thread_local constinit eh_state* tls_eh_globals = nullptr;
 
 // The C++ runtime's per-thread exception-handling state (the stack of exceptions being
 // handled and the count of those in flight), as a fiber switch exchanges it. Its address
 // is fixed for the thread's life, so it is asked for once per thread (a call into the
 // runtime and a TLS lookup in a shared library) rather than at every switch. The layout
 // mirrors the runtime's __cxa_eh_globals (libstdc++ and libc++abi agree on it).
-thread_local constinit eh_state* tls_eh = nullptr;
+eh_state* eh_globals_slow() noexcept { return tls_eh_globals = reinterpret_cast<eh_state*>(abi::__cxa_get_globals()); }
 
-[[gnu::always_inline]] inline eh_state& eh_globals() noexcept {
-    eh_state* g = tls_eh;
-    if (!g) [[unlikely]]
-        tls_eh = g = reinterpret_cast<eh_state*>(abi::__cxa_get_globals());
-    return *g;
-}
+namespace {
 
-#if defined(__x86_64__) && defined(__ELF__) && (defined(__GNUC__) || defined(__clang__)) && \
-    !defined(COROLLA_FIBER_BOOST_JUMP)
-/// Boost.Context's jump_fcontext (x86-64 System V), inlined at the switch and entered
-/// without a call: the frame it saves and restores is Boost's (MXCSR and x87 control
-/// word, r12-r15, rbx, rbp, the resume address), so it switches to and from contexts made
-/// by make_fcontext or suspended by jump_fcontext alike. Without the call, the return
-/// stack predictor is not left one entry off at every switch: the returns that follow a
-/// switch from one fiber to another suspended at the same place are predicted, where
-/// each would otherwise be mispredicted. Red zone: the frame goes below the 128 bytes
-/// under the stack pointer that the surrounding code may be using.
+#if defined(COROLLA_FIBER_ASM_JUMP)
 [[gnu::always_inline]] inline bcd::transfer_t jump(bcd::fcontext_t to, void* data) noexcept {
-    register void* rdi asm("rdi") = to;
-    register void* rsi asm("rsi") = data;
-    register void* rax asm("rax");
-    register void* rdx asm("rdx");
-    asm volatile(
-        "leaq -0xc8(%%rsp), %%rsp\n\t"
-        "stmxcsr (%%rsp)\n\t"
-        "fnstcw 0x4(%%rsp)\n\t"
-        "movq %%r12, 0x10(%%rsp)\n\t"
-        "movq %%r13, 0x18(%%rsp)\n\t"
-        "movq %%r14, 0x20(%%rsp)\n\t"
-        "movq %%r15, 0x28(%%rsp)\n\t"
-        "movq %%rbx, 0x30(%%rsp)\n\t"
-        "movq %%rbp, 0x38(%%rsp)\n\t"
-        "leaq 1f(%%rip), %%rax\n\t"
-        "movq %%rax, 0x40(%%rsp)\n\t"
-        "movq %%rsp, %%rax\n\t"
-        "movq %%rdi, %%rsp\n\t"
-        "movq 0x40(%%rsp), %%r8\n\t"
-        "ldmxcsr (%%rsp)\n\t"
-        "fldcw 0x4(%%rsp)\n\t"
-        "movq 0x10(%%rsp), %%r12\n\t"
-        "movq 0x18(%%rsp), %%r13\n\t"
-        "movq 0x20(%%rsp), %%r14\n\t"
-        "movq 0x28(%%rsp), %%r15\n\t"
-        "movq 0x30(%%rsp), %%rbx\n\t"
-        "movq 0x38(%%rsp), %%rbp\n\t"
-        "leaq 0x48(%%rsp), %%rsp\n\t"
-        "movq %%rsi, %%rdx\n\t"
-        "movq %%rax, %%rdi\n\t"
-        "jmp *%%r8\n"
-        "1:\n\t"
-        "leaq 0x80(%%rsp), %%rsp\n\t"
-        : "+r"(rdi), "+r"(rsi), "=r"(rax), "=r"(rdx)
-        :
-        : "rcx", "r8", "r9", "r10", "r11", "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
-          "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "st", "st(1)", "st(2)", "st(3)",
-          "st(4)", "st(5)", "st(6)", "st(7)");
-    return {rax, rdx};
+    const fiber_transfer t = fiber_jump(to, data);
+    return {t.fctx, t.data};
 }
+
 /// The first switch into a fiber: saves the caller's context as jump() does, then runs
 /// fn(transfer_t{caller, data}) on the fresh stack below `top`, entered with a jump (fn
 /// never returns) rather than through a frame make_fcontext prepares.
@@ -128,8 +78,12 @@ thread_local constinit eh_state* tls_eh = nullptr;
         : "+r"(rdi), "+r"(rsi), "+r"(rcx), "=r"(rax), "=r"(rdx)
         :
         : "r8", "r9", "r10", "r11", "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
-          "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "st", "st(1)", "st(2)", "st(3)",
-          "st(4)", "st(5)", "st(6)", "st(7)");
+          "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",
+#if defined(__AVX512F__)
+          "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm24", "xmm25", "xmm26", "xmm27",
+          "xmm28", "xmm29", "xmm30", "xmm31", "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7",
+#endif
+          "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)");
     return {rax, rdx};
 }
 #define COROLLA_FIBER_START_JUMP 1
@@ -340,9 +294,20 @@ bool fiber_context::run_direct_step() noexcept {
     return true;
 }
 
-void fiber_context::suspend() { switcher::suspend(*this); }
+void fiber_context::suspend_out_of_line() { switcher::suspend(*this); }
 
-void fiber_context::yield() {
+fiber_context* fiber_context::take_direct_for_suspend() noexcept {
+    task_core* t = owner_;
+    t->direct = this;
+    if (!direct_step_) return nullptr;
+    task_core* next = t->as_future().loop().take_direct_step(t);
+    if (!next) return nullptr;
+    auto* to = static_cast<fiber_context*>(next->direct);
+    next->direct = nullptr;
+    return to;
+}
+
+void fiber_context::yield_out_of_line() {
     switcher::yield(*this);
     rethrow_injected();
 }
@@ -356,12 +321,3 @@ void fiber_context::unwind_suspended() noexcept {
 std::size_t default_fiber_stack_size() noexcept { return fiber_stack_bytes(0); }
 
 }  // namespace corolla::detail
-
-namespace corolla::this_fiber {
-
-void yield() {
-    detail::fiber_context& fc = detail::require_fiber("this_fiber::yield");
-    fc.yield();
-}
-
-}  // namespace corolla::this_fiber

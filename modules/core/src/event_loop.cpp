@@ -20,11 +20,11 @@
 namespace corolla {
 namespace detail {
 
+thread_local constinit event_loop* tls_running_loop = nullptr;
+
 using handle_ptr = intrusive_ptr<handle_base>;
 
 namespace {
-
-thread_local event_loop* tls_running_loop = nullptr;
 
 struct live_loops {
     std::mutex mutex;
@@ -718,8 +718,6 @@ event_loop::~event_loop() {
     impl_->release_jobs();
     detail::unregister_live_loop(this);
 }
-
-event_loop* event_loop::running() noexcept { return detail::tls_running_loop; }
 
 time_point event_loop::time() const noexcept { return impl_->clock_ref().now(); }
 void event_loop::run_forever() { impl_->run_forever(); }

@@ -130,7 +130,10 @@ void task_core::suspend_on(future_base& f) {
     if (must_cancel_ && f.cancel(cancel_message())) must_cancel_ = false;
 }
 
-void task_core::suspend_yield() { schedule_step(); }
+void task_core::suspend_yield() {
+    // Called from the task's own step: the loop is running on this thread.
+    self_.loop().yield_task_step(this, false);
+}
 
 void task_core::step() {
     if (self_.done()) return;

@@ -269,12 +269,36 @@ decltype(auto) await(A&& a) {
     return corolla::await(detail::await_in_coro(std::remove_cvref_t<A>(std::forward<A>(a))));
 }
 
+namespace detail {
+
+inline void fiber_context::yield() {
+#if defined(COROLLA_FIBER_INLINE_YIELD)
+    // The switch inlined into the caller: after it, the caller's code goes on with no
+    // function of ours to return from.
+    if (unwinding_) throw fiber_unwind{};
+    task_core* const t = owner_;
+    task_core* const next = t->as_future().loop().yield_task_step(t, direct_step_);
+    t->direct = this;
+    fiber_context* to = nullptr;
+    if (next) {
+        to = static_cast<fiber_context*>(next->direct);
+        next->direct = nullptr;
+    }
+    leave_inline(to);
+    rethrow_injected();
+#else
+    yield_out_of_line();
+#endif
+}
+
+}  // namespace detail
+
 namespace this_fiber {
 
 /// True when the calling code runs on a fiber.
 inline bool inside() noexcept { return detail::fiber_context::current() != nullptr; }
 /// Gives up the rest of this loop iteration (sleep(0)).
-void yield();
+inline void yield() { detail::require_fiber("this_fiber::yield").yield(); }
 /// Suspends the fiber for `delay` on its loop.
 template <class Rep, class Period>
 void sleep(std::chrono::duration<Rep, Period> delay) {

@@ -51,6 +51,8 @@ struct loop_stats {
 class thread_pool;
 
 namespace detail {
+/// The loop running on this thread (event_loop::running()).
+extern thread_local constinit event_loop* tls_running_loop;
 class loop_impl;
 struct loop_anchor;  // corolla/core/detail/loop_anchor.hpp
 class task_core;
@@ -80,7 +82,7 @@ public:
     event_loop& operator=(const event_loop&) = delete;
 
     /// The loop running on the calling thread, or null (asyncio._get_running_loop).
-    static event_loop* running() noexcept;
+    static event_loop* running() noexcept { return detail::tls_running_loop; }
 
     // --- scheduling ------------------------------------------------------------------
 
