@@ -380,7 +380,7 @@ public:
     // Inlined into its two callers: a task step that switches stacks returns through every
     // frame between it and the caller of run_once, each return mispredicted.
     [[gnu::always_inline]] inline void run_once(bool nowait) {
-        purge_timers();
+        if (!timers_.empty()) purge_timers();  // an empty heap holds no cancelled timer
 
         duration timeout{-1};
         const bool work_queued = !ready_.empty() || stopping_ || ts_pending_.load(std::memory_order_acquire) ||
