@@ -87,6 +87,33 @@ namespace {
     return {rax, rdx};
 }
 #define COROLLA_FIBER_START_JUMP 1
+
+/// The last switch out of a fiber whose entry has returned: its context is never
+/// resumed, so nothing of it is saved; only `to` is restored (as jump() does).
+[[noreturn, gnu::always_inline]] inline void final_jump(bcd::fcontext_t to, void* data) noexcept {
+    asm volatile(
+        // Inputs first: their registers may be among those restored below.
+        "movq %[data], %%rdx\n\t"
+        "movq %[data], %%rsi\n\t"
+        "movq %%rsp, %%rax\n\t"  // (the fiber's context: for the record only, never resumed)
+        "movq %[to], %%rsp\n\t"
+        "movq 0x40(%%rsp), %%r8\n\t"
+        "ldmxcsr (%%rsp)\n\t"
+        "fldcw 0x4(%%rsp)\n\t"
+        "movq 0x10(%%rsp), %%r12\n\t"
+        "movq 0x18(%%rsp), %%r13\n\t"
+        "movq 0x20(%%rsp), %%r14\n\t"
+        "movq 0x28(%%rsp), %%r15\n\t"
+        "movq 0x30(%%rsp), %%rbx\n\t"
+        "movq 0x38(%%rsp), %%rbp\n\t"
+        "leaq 0x48(%%rsp), %%rsp\n\t"
+        "movq %%rax, %%rdi\n\t"
+        "jmp *%%r8\n\t"
+        :
+        : [to] "r"(to), [data] "r"(data)
+        : "rax", "rdx", "rsi", "rdi", "r8", "memory");
+    __builtin_unreachable();
+}
 #else
 [[gnu::always_inline]] inline bcd::transfer_t jump(bcd::fcontext_t to, void* data) noexcept {
     return bcd::jump_fcontext(to, data);
@@ -111,8 +138,12 @@ struct fiber_context::entry_thunk {
 #if defined(COROLLA_TSAN)
         __tsan_switch_to_fiber(self->stack_->tsan_outer, 0);
 #endif
+#if defined(COROLLA_FIBER_START_JUMP)
+        final_jump(self->ctx_, self);
+#else
         jump(self->ctx_, self);
         std::abort();  // never resumed
+#endif
     }
 };
 
