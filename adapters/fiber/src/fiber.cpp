@@ -5,7 +5,7 @@
 namespace corolla {
 namespace detail {
 
-fiber_context& require_fiber(const char* what) {
+void fiber_required(const char* what) {
     fiber_context* fc = fiber_context::current();
     if (!fc)
         throw invalid_state_error(
@@ -15,9 +15,7 @@ fiber_context& require_fiber(const char* what) {
         throw invalid_state_error(std::string(what) +
                                   " inside a stackful generator: it runs outside any task; await in the code that "
                                   "drives the generator");
-    if (current_task_core() != fc->owner())
-        throw invalid_state_error(std::string(what) + ": the fiber is not running as its task");
-    return *fc;
+    throw invalid_state_error(std::string(what) + ": the fiber is not running as its task");
 }
 
 event_loop& running_loop(const char* what) {
@@ -35,16 +33,6 @@ void await(const sleep_future& s) {
         detail::await_future(static_cast<const future<void>&>(s));
 }
 
-namespace this_fiber {
-
-void yield() {
-    detail::fiber_context& fc = detail::require_fiber("this_fiber::yield");
-    fc.owner()->suspend_yield();
-    fc.suspend();
-    detail::rethrow_injected();
-}
-
-}  // namespace this_fiber
 }  // namespace corolla
 
 #include <corolla/fiber/with_task_group.hpp>

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <new>
-#include <vector>
 
 #if defined(COROLLA_ASAN)
 #include <sanitizer/asan_interface.h>
@@ -14,6 +13,10 @@
 namespace corolla {
 
 namespace detail {
+
+thread_local constinit stack_pool_state tls_stack_pool{};
+thread_local constinit fiber_stack_usage tls_stack_usage{};
+
 namespace {
 
 #if !defined(NDEBUG) || defined(COROLLA_ASAN) || defined(COROLLA_TSAN)
@@ -26,73 +29,84 @@ constexpr bool guarded = false;
 // system calls without holding on to memory after a burst.
 constexpr std::size_t pool_cap_bytes = std::size_t{64} << 20;
 
+// Successive stacks put their record (and so the fiber's first frames) at different
+// offsets within a page, so that the hot top frames of many fibers do not all compete
+// for the same few sets of the L1 data cache.
+constexpr std::size_t stagger_step = 512;
+constexpr std::size_t stagger_steps = 8;
+thread_local constinit std::size_t stagger_next = 0;
+
 std::size_t page_size() noexcept {
-    static const std::size_t p = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-    return p;
+    std::size_t p = __atomic_load_n(&fiber_page_size_cache, __ATOMIC_RELAXED);
+    return p ? p : fiber_page_size_slow();
 }
 
-thread_local bool pool_gone = false;
-thread_local fiber_stack_usage usage{};
-
-void unmap(const fiber_stack& s) noexcept {
-    ::munmap(s.base, s.mapped);
-    --usage.mapped;
+void unmap(fiber_stack* s) noexcept {
+    --tls_stack_usage.mapped;
+    ::munmap(s->base, s->mapped);
 }
 
-class stack_pool {
-public:
-    ~stack_pool() {
-        pool_gone = true;  // a loop outliving this thread's pool unmaps its stacks directly
-        for (const auto& s : free_)
-            unmap(s);
-    }
-    bool take(std::size_t usable, fiber_stack& out) noexcept {
-        for (auto it = free_.rbegin(); it != free_.rend(); ++it)
-            if (it->usable == usable) {
-                out = *it;
-                free_.erase(std::next(it).base());
-                held_ -= out.mapped;
-                --usage.pooled;
-                return true;
-            }
-        return false;
-    }
-    void give(const fiber_stack& s) noexcept {
-        if (held_ + s.mapped > pool_cap_bytes) {
-            unmap(s);
-            return;
-        }
-        try {
-            free_.push_back(s);
-            held_ += s.mapped;
-            ++usage.pooled;
-        } catch (...) {
+// Unmaps this thread's free stacks when it exits; a loop outliving the thread then gives
+// its stacks straight back to the system.
+struct pool_teardown {
+    ~pool_teardown() {
+        stack_pool_state& p = tls_stack_pool;
+        p.gone = true;
+        p.hooked = false;
+        while (fiber_stack* s = p.free) {
+            p.free = s->next;
+            --tls_stack_usage.pooled;
             unmap(s);
         }
+        p.held = 0;
     }
-
-private:
-    std::vector<fiber_stack> free_;
-    std::size_t held_ = 0;
 };
 
-stack_pool& pool() {
-    thread_local stack_pool p;
-    return p;
+/// Registers the thread-exit teardown (on the first release); false once it has run.
+bool hook_pool() noexcept {
+    stack_pool_state& p = tls_stack_pool;
+    if (p.gone) return false;
+    if (!p.hooked) {
+        try {
+            static thread_local pool_teardown teardown;
+            (void)teardown;
+        } catch (...) {
+            return false;
+        }
+        p.hooked = true;
+    }
+    return true;
 }
 
 }  // namespace
 
 bool fiber_stacks_guarded() noexcept { return guarded; }
 
-fiber_stack allocate_fiber_stack(std::size_t usable) {
-    const std::size_t page = page_size();
-    usable = std::max<std::size_t>((usable + page - 1) / page * page, 4 * page);
-    fiber_stack s;
-    if (!pool_gone && pool().take(usable, s)) {
-        ++usage.in_use;
+std::size_t fiber_page_size_cache = 0;
+
+std::size_t fiber_page_size_slow() noexcept {
+    const auto p = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    __atomic_store_n(&fiber_page_size_cache, p, __ATOMIC_RELAXED);
+    return p;
+}
+
+fiber_stack* take_pooled_fiber_stack_slow(std::size_t usable) noexcept {
+    stack_pool_state& p = tls_stack_pool;
+    for (fiber_stack** link = &p.free; *link; link = &(*link)->next) {
+        fiber_stack* s = *link;
+        if (s->usable != usable) continue;
+        *link = s->next;
+        p.held -= s->mapped;
+        --tls_stack_usage.pooled;
+        ++tls_stack_usage.in_use;
         return s;
     }
+    return nullptr;
+}
+
+fiber_stack* allocate_fiber_stack(std::size_t usable) {
+    if (fiber_stack* s = take_pooled_fiber_stack(usable)) return s;
+    const std::size_t page = page_size();
     const std::size_t guard = guarded ? page : 0;
     int flags = MAP_PRIVATE | MAP_ANONYMOUS;
 #if defined(MAP_NORESERVE)
@@ -107,33 +121,38 @@ fiber_stack allocate_fiber_stack(std::size_t usable) {
         ::munmap(p, usable + guard);
         throw std::bad_alloc();
     }
-    s.base = p;
-    s.mapped = usable + guard;
-    s.usable_lo = static_cast<char*>(p) + guard;
-    s.usable = usable;
-    ++usage.in_use;
-    ++usage.mapped;
+    char* lo = static_cast<char*>(p) + guard;
+    const std::size_t stagger = (stagger_next++ % stagger_steps) * stagger_step;
+    auto* s = ::new (lo + usable - sizeof(fiber_stack) - stagger) fiber_stack;
+    s->base = p;
+    s->mapped = usable + guard;
+    s->usable_lo = lo;
+    s->usable = usable;
+    ++tls_stack_usage.in_use;
+    ++tls_stack_usage.mapped;
     return s;
 }
 
-}  // namespace detail
-
-fiber_stack_usage fiber_stacks() noexcept { return detail::usage; }
-
-namespace detail {
-
-void release_fiber_stack(const fiber_stack& s) noexcept {
-    --usage.in_use;
+void release_fiber_stack_slow(fiber_stack* s) noexcept {
+    --tls_stack_usage.in_use;
 #if defined(COROLLA_ASAN)
     // Frames left by an unwound fiber may leave poisoned bytes behind; the next fiber
     // starts on a clean stack.
-    __asan_unpoison_memory_region(s.usable_lo, s.usable);
+    __asan_unpoison_memory_region(s->usable_lo, s->frames_size());
 #endif
-    if (pool_gone)
+    stack_pool_state& p = tls_stack_pool;
+    if (!hook_pool() || p.held + s->mapped > pool_cap_bytes) {
         unmap(s);
-    else
-        pool().give(s);
+        return;
+    }
+    s->next = p.free;
+    p.free = s;
+    p.held += s->mapped;
+    ++tls_stack_usage.pooled;
 }
 
 }  // namespace detail
+
+fiber_stack_usage fiber_stacks() noexcept { return detail::tls_stack_usage; }
+
 }  // namespace corolla

@@ -29,11 +29,11 @@
 namespace corolla {
 namespace detail {
 
+thread_local constinit event_loop* tls_running_loop = nullptr;
+
 using handle_ptr = intrusive_ptr<handle_base>;
 
 namespace {
-
-thread_local event_loop* tls_running_loop = nullptr;
 
 // Where a loop blocks (loop_impl::park_): another thread waking it must know.
 constexpr int running_state = 0;
@@ -267,6 +267,39 @@ public:
     }
 
     void on_timer_cancelled() noexcept { ++cancelled_timers_; }
+
+    task_core* yield_task_step(task_core* t, bool take_next) {
+        // `t` runs a step of this loop's iteration, on the loop's thread: the loop is open
+        // and the thread is the right one, nothing for schedule_task_step to check.
+        if (!running_) schedule_task_step_checked(t);
+        t->as_future().add_ref();  // held by the queue entry
+        try {
+            ready_.push(ready_entry(t));
+        } catch (...) {
+            t->as_future().release();
+            throw;
+        }
+        return take_next ? take_direct_step(t) : nullptr;
+    }
+    /// yield_task_step outside a running loop (not reached by the task machinery): the
+    /// checks schedule_task_step makes.
+    void schedule_task_step_checked(task_core*) {
+        check_open();
+        check_thread();
+    }
+
+    task_core* take_direct_step(task_core* from) noexcept {
+        if (batch_left_ == 0 || debug_) return nullptr;
+        task_core* t = ready_.front().task();
+        if (!t || t == from || !t->direct_ready()) return nullptr;
+        ready_.pop();
+        --batch_left_;
+        from->switch_step_to(*t);
+        // The entry's reference: the task stays alive through the loop's own reference
+        // (direct_ready() checks it is tracked).
+        t->as_future().release();
+        return t;
+    }
 
     // --- tasks -----------------------------------------------------------------------
 
@@ -616,8 +649,10 @@ public:
         return n;
     }
 
-    void run_once(bool nowait) {
-        purge_timers();
+    // Inlined into its two callers: a task step that switches stacks returns through every
+    // frame between it and the caller of run_once, each return mispredicted.
+    [[gnu::always_inline]] inline void run_once(bool nowait) {
+        if (!timers_.empty()) purge_timers();  // an empty heap holds no cancelled timer
 
         duration timeout{-1};
         const bool work_queued = !ready_.empty() || stopping_ || ts_pending_.load(std::memory_order_acquire) ||
@@ -663,12 +698,17 @@ public:
             }
         }
 
-        const std::size_t todo = ready_.size();
-        for (std::size_t i = 0; i < todo; ++i) {
+        // The entries queued so far; a task switching straight to the next task's step
+        // (take_direct_step) consumes entries of this batch too.
+        batch_left_ = ready_.size();
+        while (batch_left_ != 0) {
+            --batch_left_;
             const ready_entry e = ready_.pop();
             if (task_core* t = e.task()) {
                 intrusive_ptr<future_base> keep = intrusive_ptr<future_base>::adopt(&t->as_future());
-                run_callback([t] { t->run_step(); }, [] { return task_core::step_location(); });
+                // A direct step cannot throw: nothing for run_callback to report.
+                if (debug_ || !t->direct_steppable() || !t->run_direct_step())
+                    run_callback([t] { t->run_step(); }, [] { return task_core::step_location(); });
             } else {
                 handle_ptr h = handle_ptr::adopt(e.handle());
                 if (!h->cancelled()) run_callback([&h] { h->run(); }, [&h] { return h->where_; });
@@ -695,6 +735,14 @@ public:
                 std::snprintf(secs, sizeof secs, "%.3f", std::chrono::duration<double>(took).count());
                 self_.log(log_level::warning, "Executing " + describe(where()) + " took " + secs + " seconds");
             }
+        }
+    }
+
+    void report_step_error(std::exception_ptr e) noexcept {
+        const std::source_location at = task_core::step_location();
+        try {
+            self_.call_exception_handler(exception_context{"Exception in " + describe(at), std::move(e), at});
+        } catch (...) {  // out of memory for the message: nothing more to do
         }
     }
 
@@ -745,6 +793,7 @@ public:
         // Dropped callbacks are cancelled, not just released: that frees what they
         // captured even when something else still holds the handle (a sleep future
         // holding its own timer, say), so no reference cycle outlives the loop.
+        batch_left_ = 0;
         while (!ready_.empty()) {
             const ready_entry e = ready_.pop();
             if (task_core* t = e.task()) {
@@ -905,6 +954,7 @@ private:
     std::string backend_;
 
     ring<ready_entry> ready_;
+    std::size_t batch_left_ = 0;  ///< entries of the running iteration's batch not yet run
     std::vector<timer_entry> timers_;
     std::size_t cancelled_timers_ = 0;
     std::uint64_t timer_seq_ = 0;
@@ -983,8 +1033,6 @@ event_loop::~event_loop() {
     detail::unregister_live_loop(this);
 }
 
-event_loop* event_loop::running() noexcept { return detail::tls_running_loop; }
-
 time_point event_loop::time() const noexcept { return impl_->clock_ref().now(); }
 void event_loop::run_forever() { impl_->run_forever(); }
 void event_loop::run_once(bool nowait) { impl_->run_once_public(nowait); }
@@ -1002,7 +1050,18 @@ void event_loop::schedule_at(const detail::intrusive_ptr<detail::handle_base>& h
 }
 void event_loop::on_timer_cancelled() noexcept { impl_->on_timer_cancelled(); }
 void event_loop::schedule_task_step(detail::task_core* t) { impl_->schedule_task_step(t); }
+detail::task_core* event_loop::take_direct_step(detail::task_core* from) noexcept {
+    return impl_->take_direct_step(from);
+}
+detail::task_core* event_loop::yield_task_step(detail::task_core* t, bool take_next) {
+    return impl_->yield_task_step(t, take_next);
+}
 void event_loop::track_task(detail::task_core* t) noexcept { impl_->track_task(t); }
+void event_loop::report_task_step_error(std::exception_ptr e) noexcept { impl_->report_step_error(std::move(e)); }
+void event_loop::start_task(detail::task_core* t) {
+    impl_->track_task(t);
+    impl_->schedule_task_step(t);
+}
 void event_loop::untrack_task(detail::task_core* t) noexcept { impl_->untrack_task(t); }
 std::vector<detail::task_core*> event_loop::live_tasks() const { return impl_->live_tasks(); }
 

@@ -18,6 +18,7 @@ public:
         if (size() == cap_) grow();
         buf_[tail_++ & (cap_ - 1)] = std::move(v);
     }
+    T& front() noexcept { return buf_[head_ & (cap_ - 1)]; }
     T pop() noexcept { return std::move(buf_[head_++ & (cap_ - 1)]); }
     T& at(std::size_t i) noexcept { return buf_[(head_ + i) & (cap_ - 1)]; }
     const T& at(std::size_t i) const noexcept { return buf_[(head_ + i) & (cap_ - 1)]; }

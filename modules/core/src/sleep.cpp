@@ -5,15 +5,18 @@
 namespace corolla {
 namespace {
 
-// A sleep future that is its own timer: the timer part sits in the loop's heap (one
-// allocation for both). While the heap or the ready queue holds the timer part, it holds
-// one reference to the whole state; dropping the last timer reference releases it.
+// A sleep future that is its own timer: the timer part sits in the loop's heap, or for a
+// yield (sleep(0)) in the ready queue, with no allocation but the state's. While the heap
+// or the ready queue holds the timer part, it holds one reference to the whole state;
+// dropping the last timer reference releases it.
 class sleep_state final : public detail::future_state<void> {
 public:
-    explicit sleep_state(event_loop& loop) noexcept : future_state<void>(loop), timer(*this) {}
+    sleep_state(event_loop& loop, bool yield) noexcept : future_state<void>(loop), timer(*this), yield_(yield) {}
     bool cancel(std::string message) override {
         if (done()) return false;
-        timer.cancel();
+        // A yield's completion stays queued (as a callback would: it then finds the future
+        // done); a timer leaves the heap.
+        if (!yield_) timer.cancel();
         return cancel_now(std::move(message));
     }
 
@@ -31,25 +34,28 @@ public:
         sleep_state& owner_;
     };
     timer_part timer;
+
+private:
+    bool yield_;
 };
 
 }  // namespace
 
 sleep_future sleep(event_loop& loop, duration delay) {
-    detail::intrusive_ptr<sleep_state> s(new sleep_state(loop));
+    const bool yield = delay <= duration::zero();
+    auto* s = new sleep_state(loop, yield);
     future<void> f{detail::intrusive_ptr<detail::future_state<void>>(s)};
-    if (delay <= duration::zero()) {
+    // The reference the timer part holds; given back when the loop drops the timer part
+    // (after it ran, or once cancelled), also when scheduling throws.
+    s->add_ref();
+    const detail::intrusive_ptr<detail::handle_base> timer(&s->timer);
+    if (yield) {
         // Awaited from a task this is a one-iteration yield; as a plain future it is done
         // in the next iteration.
-        loop.call_soon([s] {
-            if (!s->done()) s->set_result();
-        });
+        loop.schedule_ready(timer);
         return sleep_future(std::move(f), true);
     }
-    // The reference the timer part holds; given back when the loop drops the timer (after
-    // it ran, or once cancelled), also when scheduling throws.
-    s->add_ref();
-    loop.schedule_timer(detail::intrusive_ptr<detail::handle_base>(&s->timer), loop.deadline_after(delay));
+    loop.schedule_timer(timer, loop.deadline_after(delay));
     return sleep_future(std::move(f), false);
 }
 

@@ -145,20 +145,15 @@ struct reaper {
 };
 thread_local reaper reaper_instance;
 
-}  // namespace
-
-void* pool_allocate(std::size_t size) {
+// The slow paths live out of line so that the fast ones (a pointer pop or push) save no
+// registers and set up no frame.
+[[gnu::noinline]] void* allocate_slow(std::size_t size) {
     if (size == 0 || size > max_pooled) return ::operator new(size);
-    const std::size_t c = class_of(size);
-    if (free_block* b = cache.heads[c]) {
-        cache.heads[c] = b->next;
-        return b;
-    }
     (void)&reaper_instance;  // odr-use so the thread-exit handover is registered
-    return refill(c);
+    return refill(class_of(size));
 }
 
-void pool_deallocate(void* p, std::size_t size) noexcept {
+[[gnu::noinline]] void deallocate_slow(void* p, std::size_t size) noexcept {
     if (!p) return;
     if (size == 0 || size > max_pooled) {
         ::operator delete(p);
@@ -173,9 +168,35 @@ void pool_deallocate(void* p, std::size_t size) noexcept {
         d.heads[c] = b;
         return;
     }
-    if (!cache.heads[c]) (void)&reaper_instance;  // a thread that only frees hands over too
+    (void)&reaper_instance;  // a thread that only frees hands over too
     b->next = cache.heads[c];
     cache.heads[c] = b;
+}
+
+}  // namespace
+
+void* pool_allocate(std::size_t size) {
+    if (size - 1 < max_pooled) [[likely]] {  // 1..max_pooled
+        const std::size_t c = class_of(size);
+        if (free_block* b = cache.heads[c]) [[likely]] {
+            cache.heads[c] = b->next;
+            return b;
+        }
+    }
+    return allocate_slow(size);
+}
+
+void pool_deallocate(void* p, std::size_t size) noexcept {
+    if (p && size - 1 < max_pooled) [[likely]] {
+        const std::size_t c = class_of(size);
+        if (free_block* head = cache.heads[c]; head && !cache.dead) [[likely]] {
+            auto* b = static_cast<free_block*>(p);
+            b->next = head;
+            cache.heads[c] = b;
+            return;
+        }
+    }
+    deallocate_slow(p, size);
 }
 
 }  // namespace corolla::detail

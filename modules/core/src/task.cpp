@@ -7,9 +7,10 @@
 
 namespace corolla {
 namespace detail {
-namespace {
 
-thread_local task_core* tls_current_task = nullptr;
+thread_local constinit task_core* tls_current_task = nullptr;
+
+namespace {
 
 struct current_task_scope {
     task_core* prev;
@@ -18,8 +19,6 @@ struct current_task_scope {
 };
 
 }  // namespace
-
-task_core* current_task_core() noexcept { return tls_current_task; }
 
 std::uint64_t next_task_number() noexcept {
     static std::atomic<std::uint64_t> counter{0};
@@ -35,7 +34,7 @@ const std::source_location step_scheduled_here = std::source_location::current()
 
 std::source_location task_core::step_location() noexcept { return step_scheduled_here; }
 
-task_core::task_core(future_base& self, std::string name) : self_(self) {
+task_core::task_core(future_base& self, std::string&& name) : self_(self) {
     if (name.empty())
         extras_ = static_cast<std::uintptr_t>(next_task_number() << 1) | 1u;
     else
@@ -117,11 +116,10 @@ std::string task_core::to_string() const {
 }
 
 void task_core::start() {
-    event_loop& loop = self_.loop();
-    loop.track_task(this);
     tracked_ = true;
     self_.add_ref();  // the loop's strong reference, dropped when the task finishes
-    schedule_step();
+    self_.add_ref();  // held by the queue entry
+    self_.loop().start_task(this);
 }
 
 void task_core::schedule_step() {
@@ -137,7 +135,10 @@ void task_core::suspend_on(future_base& f) {
     if (must_cancel_ && f.cancel(cancel_message())) must_cancel_ = false;
 }
 
-void task_core::suspend_yield() { schedule_step(); }
+void task_core::suspend_yield() {
+    // Called from the task's own step: the loop is running on this thread.
+    self_.loop().yield_task_step(this, false);
+}
 
 void task_core::step() {
     if (self_.done()) return;

@@ -16,10 +16,25 @@ namespace detail {
 template <class T>
 class coro_task final : public task_state<T> {
 public:
-    coro_task(event_loop& loop, coro<T> c, std::string name) : task_state<T>(loop, std::move(name)), h_(c.release()) {}
+    coro_task(event_loop& loop, coro<T> c, std::string&& name) : task_state<T>(loop, std::move(name)), h_(c.release()) {
+        this->direct_steps = true;
+    }
     ~coro_task() override { coro_task::destroy_code(); }
 
 protected:
+    bool run_direct_step() noexcept override {
+        task_core* prev = this->begin_direct_step();
+        bool done;
+        try {
+            done = coro_task::resume_code();
+        } catch (...) {  // completing the task failed: as the loop reports a failed step
+            this->end_direct_step(false, prev);
+            this->as_future().loop().report_task_step_error(std::current_exception());
+            return true;
+        }
+        this->end_direct_step(done, prev);
+        return true;
+    }
     bool resume_code() override {
         auto leaf = this->resume_point ? std::coroutine_handle<>::from_address(this->resume_point)
                                        : std::coroutine_handle<>(h_);

@@ -69,14 +69,17 @@ struct fiber_call {
 template <class T, class Call>
 class fiber_task final : public task_state<T> {
 public:
-    fiber_task(event_loop& loop, std::string name, std::size_t stack_size, Call call)
+    fiber_task(event_loop& loop, std::string&& name, std::size_t stack_size, Call&& call)
         : task_state<T>(loop, std::move(name)),
           call_(std::move(call)),
-          ctx_(this, stack_size ? stack_size : loop.fiber_stack_size(), &fiber_task::entry, this) {}
+          ctx_(this, stack_size ? stack_size : loop.fiber_stack_size(), &fiber_task::entry, this) {
+        this->direct_steps = true;
+    }
     ~fiber_task() override { fiber_task::destroy_code(); }
 
 protected:
     bool resume_code() override { return ctx_.resume(); }
+    bool run_direct_step() noexcept override { return ctx_.run_direct_step(); }
     void destroy_code() noexcept override {
         ctx_.unwind();
         call_.reset();
@@ -113,8 +116,15 @@ private:
     fiber_context ctx_;
 };
 
+/// require_fiber's errors (and fiber_unwind for a fiber being unwound).
+[[noreturn]] void fiber_required(const char* what);
 /// The fiber running the current task, or an invalid_state_error naming `what`.
-fiber_context& require_fiber(const char* what);
+inline fiber_context& require_fiber(const char* what) {
+    fiber_context* fc = fiber_context::current();
+    if (fc && !fc->unwinding() && fc->owner() && fc->owner() == current_task_core()) [[likely]]
+        return *fc;
+    fiber_required(what);
+}
 
 template <class T>
 T await_future(const future<T>& f) {
@@ -259,15 +269,48 @@ decltype(auto) await(A&& a) {
     return corolla::await(detail::await_in_coro(std::remove_cvref_t<A>(std::forward<A>(a))));
 }
 
+namespace detail {
+
+inline void fiber_context::yield() {
+#if defined(COROLLA_FIBER_INLINE_YIELD)
+    // The switch inlined into the caller: after it, the caller's code goes on with no
+    // function of ours to return from.
+    if (unwinding_) throw fiber_unwind{};
+    task_core* const t = owner_;
+    task_core* const next = t->as_future().loop().yield_task_step(t, direct_step_);
+    t->direct = this;
+    fiber_context* to = nullptr;
+    if (next) {
+        to = static_cast<fiber_context*>(next->direct);
+        next->direct = nullptr;
+    }
+    leave_inline(to);
+    rethrow_injected();
+#else
+    yield_out_of_line();
+#endif
+}
+
+}  // namespace detail
+
 namespace this_fiber {
 
 /// True when the calling code runs on a fiber.
 inline bool inside() noexcept { return detail::fiber_context::current() != nullptr; }
 /// Gives up the rest of this loop iteration (sleep(0)).
-void yield();
+inline void yield() { detail::require_fiber("this_fiber::yield").yield(); }
 /// Suspends the fiber for `delay` on its loop.
 template <class Rep, class Period>
 void sleep(std::chrono::duration<Rep, Period> delay) {
+    // A non-positive delay is a yield (as await(sleep(0s)) is); inside a task's fiber it
+    // needs no sleep future. Elsewhere sleep() reports what is missing.
+    if (std::chrono::ceil<duration>(std::chrono::duration<long double, Period>(delay)) <= duration::zero()) {
+        detail::fiber_context* fc = detail::fiber_context::current();
+        if (fc && !fc->unwinding() && fc->owner() && fc->owner() == detail::current_task_core()) {
+            fc->yield();
+            return;
+        }
+    }
     corolla::await(corolla::sleep(delay));
 }
 

@@ -54,6 +54,8 @@ class thread_pool;
 namespace detail {
 struct io_args;
 class io_request;
+/// The loop running on this thread (event_loop::running()).
+extern thread_local constinit event_loop* tls_running_loop;
 class loop_impl;
 struct loop_anchor;  // corolla/core/detail/loop_anchor.hpp
 class task_core;
@@ -83,7 +85,7 @@ public:
     event_loop& operator=(const event_loop&) = delete;
 
     /// The loop running on the calling thread, or null (asyncio._get_running_loop).
-    static event_loop* running() noexcept;
+    static event_loop* running() noexcept { return detail::tls_running_loop; }
 
     // --- scheduling ------------------------------------------------------------------
 
@@ -253,6 +255,23 @@ public:
     /// Internal: queues one step of `t`, adopting a reference to the task that the caller
     /// holds (released if this throws). No allocation: the queue entry is the task.
     void schedule_task_step(detail::task_core* t);
+    /// Internal (drivers that switch between tasks without returning to the loop, such as
+    /// fibers): when the next entry of the callbacks this iteration is running is a step
+    /// of a task other than `from` whose step may run directly (task_core::direct_ready),
+    /// takes it off the queue and switches the step bookkeeping from `from` (which has
+    /// suspended) to it, and returns it; the caller must then resume it. Else null.
+    detail::task_core* take_direct_step(detail::task_core* from) noexcept;
+    /// Internal: queues the next step of the running task `t`, which yields for one
+    /// iteration (task_core::suspend_yield), then returns take_direct_step(t) if
+    /// `take_next`, else null.
+    detail::task_core* yield_task_step(detail::task_core* t, bool take_next);
+    /// Internal: queues a handle its owner made (not a callback), as call_soon does.
+    void schedule_ready(const detail::intrusive_ptr<detail::handle_base>& h) { schedule(h); }
+    /// Internal: reports an exception that escaped a task step run directly
+    /// (task_core::run_direct_step) as one escaping any step is reported.
+    void report_task_step_error(std::exception_ptr e) noexcept;
+    /// Internal: track_task(t), then schedule_task_step(t) (task_core::start).
+    void start_task(detail::task_core* t);
     /// Internal: the loop's list of live tasks (it holds a strong reference to each).
     void track_task(detail::task_core* t) noexcept;
     void untrack_task(detail::task_core* t) noexcept;

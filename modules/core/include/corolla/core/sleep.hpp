@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <type_traits>
 
 #include <corolla/core/clock.hpp>
 #include <corolla/core/future.hpp>
@@ -27,6 +28,9 @@ sleep_future sleep(duration delay);
 
 template <class Rep, class Period>
 sleep_future sleep(std::chrono::duration<Rep, Period> delay) {
+    if constexpr (std::is_integral_v<Rep>) {
+        if (delay.count() == 0) return sleep(duration::zero());  // the yield, without long double arithmetic
+    }
     return sleep(std::chrono::ceil<duration>(std::chrono::duration<long double, Period>(delay)));
 }
 

@@ -20,10 +20,16 @@ enum class task_status : std::uint8_t { pending, running, done, cancelled };
 
 namespace detail {
 
+class task_core;
+/// The thread's running task (current_task_core() reads it; drivers that switch between
+/// tasks without the loop set it). constinit: no TLS wrapper call on access.
+extern thread_local constinit task_core* tls_current_task;
+
 /// The style-independent part of a task (asyncio's Task.__step / cancel machinery).
 class task_core : private done_callback_node {  // linked into the future it awaits
 public:
-    task_core(future_base& self, std::string name);
+    /// `name` is moved from only when not empty (empty: the default "Task-N").
+    task_core(future_base& self, std::string&& name);
     virtual ~task_core();
     task_core(const task_core&) = delete;
     task_core& operator=(const task_core&) = delete;
@@ -60,6 +66,49 @@ public:
     void redeliver_cancel(std::string message);
     /// Opaque resume point a driver may keep (a coroutine handle address).
     void* resume_point = nullptr;
+    /// Set by a driver while the task is suspended in a state that another task's step
+    /// may switch to directly (a fiber: its context), else null; see
+    /// event_loop::take_direct_step.
+    void* direct = nullptr;
+    /// Set by a driver that implements run_direct_step().
+    bool direct_steps = false;
+
+    /// True when the loop may run the next step with run_direct_step(): the driver has
+    /// one, the step has nothing to inject (no pending cancellation), the task is not done.
+    bool direct_steppable() const noexcept { return direct_steps && !must_cancel_ && tracked_ && !self_.done(); }
+    /// True when another task's step may switch straight to this one's (see `direct`).
+    bool direct_ready() const noexcept { return direct != nullptr && !must_cancel_ && tracked_ && !self_.done(); }
+    /// For drivers: begins a step that direct_steppable() allowed, as step() would;
+    /// returns the task that was current, for end_direct_step.
+    task_core* begin_direct_step() noexcept {
+        direct = nullptr;
+        waiter_.reset();
+        running_ = true;
+        started_ = true;
+        task_core* prev = tls_current_task;
+        tls_current_task = this;
+        return prev;
+    }
+    /// For drivers: ends the step of this task (begun directly or by a switch), which
+    /// suspended or (done) finished; the running task becomes `prev`.
+    void end_direct_step(bool done, task_core* prev) noexcept {
+        running_ = false;
+        tls_current_task = prev;
+        if (done) finished();
+    }
+    /// For drivers: this task's step ends with the task suspended and `next`'s step
+    /// begins on the same thread (a direct switch between two fibers). The driver clears
+    /// next.direct once it has read it.
+    void switch_step_to(task_core& next) noexcept {
+        running_ = false;
+        next.waiter_.reset();
+        next.running_ = true;
+        tls_current_task = &next;
+    }
+    /// Runs a step for which direct_steppable() holds, without anything that can throw,
+    /// and returns true; or returns false having done nothing, and the loop runs the step
+    /// with run_step(). Drivers that override it set `direct_steps`.
+    virtual bool run_direct_step() noexcept { return false; }
 
     // --- for the loop ------------------------------------------------------------------
     /// Runs one queued step (the loop calls this for an entry queued by
@@ -83,7 +132,6 @@ protected:
     /// Completes the future as cancelled (bypassing request_cancel).
     virtual void finish_cancelled(std::string message) = 0;
 
-    friend class loop_task_list;
     friend class future_base;  // links and unlinks the task as one of its done-callbacks
     void step();
     void schedule_step();
@@ -119,12 +167,12 @@ public:
 };
 
 /// The thread's running task, or null.
-task_core* current_task_core() noexcept;
+inline task_core* current_task_core() noexcept { return tls_current_task; }
 
 template <class T>
 class task_state : public future_state<T>, public task_core {
 public:
-    task_state(event_loop& loop, std::string name)
+    task_state(event_loop& loop, std::string&& name)
         : future_state<T>(loop), task_core(static_cast<future_base&>(*this), std::move(name)) {
         this->is_task_ = true;
     }
