@@ -25,22 +25,14 @@
 #include <corolla/net/net.hpp>
 #include <corolla/sync/semaphore.hpp>
 
+#include "http_common.hpp"
 #include "local_http.hpp"
 
 namespace net = corolla::net;
 
 namespace {
-struct crawl {
-    std::string host;
-    int port = 0;
-    std::string path;  // empty: /get?a=<i>, checked
-    int requests = 100;
-    int concurrency = 10;
-};
-
-struct tally {
-    int ok = 0, wrong = 0, failed = 0, connections = 0;
-};
+using http_example::crawl;
+using http_example::tally;
 
 void fetch(const crawl& c, int i, corolla::semaphore& sema, std::vector<net::stream_pair>& idle, tally& t) {
     auto permit = corolla::await(sema.scoped());  // at most `concurrency` at once
@@ -110,53 +102,17 @@ int main_fiber(crawl c, bool self_test) {
         srv->close();
         corolla::await(srv->wait_closed());
     }
-    std::printf("%d GETs, at most %d at once, on %s: %d ok, %d wrong, %d failed, %d connections, %.0f req/s\n",
-                c.requests, c.concurrency, std::string(loop.backend_name()).c_str(), t.ok, t.wrong, t.failed,
-                t.connections, took > 0 ? c.requests / took : 0.0);
-    const bool good = t.ok == c.requests && t.connections <= c.concurrency && missing_counted;
-    if (self_test) std::printf("%s\n", good ? "every answer checked" : "UNEXPECTED ANSWERS");
-    return good ? 0 : 1;
+    return http_example::report(c, loop.backend_name(), t, took, self_test, missing_counted);
 }
 
-bool parse_url(const std::string& url, crawl& c) {  // host:port/path
-    const auto colon = url.find(':'), slash = url.find('/');
-    if (colon == std::string::npos) return false;
-    c.host = url.substr(0, colon);
-    c.port = std::atoi(url.substr(colon + 1, slash - colon - 1).c_str());
-    c.path = slash == std::string::npos ? "/" : url.substr(slash);
-    return c.port > 0;
-}
 }  // namespace
 
 int main(int argc, char** argv) {
-    crawl c;
-    bool self_test = false, have_url = false;
-    corolla::run_options options;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        if (a == "--self-test") {
-            self_test = true;
-        } else if (a == "--url" && i + 1 < argc && parse_url(argv[i + 1], c)) {
-            have_url = true;
-            ++i;
-        } else if (a == "--requests" && i + 1 < argc) {
-            c.requests = std::atoi(argv[++i]);
-        } else if (a == "--concurrency" && i + 1 < argc) {
-            c.concurrency = std::max(1, std::atoi(argv[++i]));
-        } else if (a == "--backend" && i + 1 < argc) {
-            options.loop.backend = argv[++i];
-        } else {
-            have_url = self_test = false;
-            break;
-        }
-    }
-    if (self_test == have_url) {
-        std::fprintf(stderr,
-                     "usage: %s --self-test | --url HOST:PORT/PATH [--requests N] [--concurrency C] "
-                     "[--backend NAME]\n",
-                     argv[0]);
-        return 2;
-    }
+    http_example::crawler_args args;
+    if (!http_example::parse_crawler_args(argc, argv, args)) return 2;
+    const crawl c = args.c;
+    const bool self_test = args.self_test;
+    corolla::run_options options = std::move(args.options);
     try {
         return corolla::run([&] { return main_fiber(c, self_test); }, std::move(options));
     } catch (const std::exception& e) {

@@ -21,40 +21,11 @@
 #include <corolla/fiber/run.hpp>
 #include <corolla/net/net.hpp>
 
+#include "http_common.hpp"
+
 namespace net = corolla::net;
 
 namespace {
-
-constexpr std::string_view hello = "Hello, world!";
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
-/// The header's value (case-insensitive name), or "".
-std::string header(std::string_view head, std::string_view name) {
-    const std::string h = lower(head);
-    const std::string key = "\r\n" + lower(name) + ":";
-    const auto at = h.find(key);
-    if (at == std::string::npos) return {};
-    auto start = at + key.size();
-    const auto end = h.find("\r\n", start);
-    while (start < end && h[start] == ' ')
-        ++start;
-    return h.substr(start, end - start);
-}
-
-std::string response(int status, std::string_view reason, std::string_view body, bool close) {
-    std::string r = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
-                    "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-    if (close) r += "Connection: close\r\n";
-    r += "\r\n";
-    r += body;
-    return r;
-}
 
 /// One connection: requests until the client closes or asks to.
 void serve(net::stream_reader r, net::stream_writer w) {
@@ -72,26 +43,17 @@ void serve(net::stream_reader r, net::stream_writer w) {
             break;
         }
         if (too_long) {
-            w.write(response(431, "Request Header Fields Too Large", "", true));
+            w.write(http_example::response(431, "Request Header Fields Too Large", "", true));
             break;
         }
-        const auto line_end = head.find("\r\n");
-        const std::string line = head.substr(0, line_end);
-        const auto sp1 = line.find(' '), sp2 = line.rfind(' ');
-        if (sp1 == std::string::npos || sp2 == sp1) {
-            w.write(response(400, "Bad Request", "", true));
+        const http_example::request q = http_example::parse_request(head);
+        if (q.bad) {
+            w.write(http_example::response(400, "Bad Request", "", true));
             break;
         }
-        const std::string target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-        const std::string version = line.substr(sp2 + 1);
-        const std::string connection = header(head, "Connection");
-        keep_alive = version == "HTTP/1.1" ? connection != "close" : connection == "keep-alive";
-        if (const std::string len = header(head, "Content-Length"); !len.empty())
-            corolla::await(r.readexactly(std::strtoull(len.c_str(), nullptr, 10)));  // a body we ignore
-        if (target == "/")
-            w.write(response(200, "OK", hello, !keep_alive));
-        else
-            w.write(response(404, "Not Found", "no such page\n", !keep_alive));
+        keep_alive = q.keep_alive;
+        if (q.body_length > 0) corolla::await(r.readexactly(q.body_length));  // a body we ignore
+        w.write(http_example::answer(q));
         corolla::await(w.drain());
     }
     w.close();
@@ -104,15 +66,12 @@ int client(int port, int n) {
     for (int i = 0; i < n; ++i) {
         const bool last = i == n - 1;
         const std::string path = i == 1 ? "/missing" : "/";
-        c.writer.write("GET " + path + " HTTP/1.1\r\nHost: localhost\r\n" + (last ? "Connection: close\r\n" : "") +
-                       "\r\n");
+        c.writer.write(http_example::get_request(path, last));
         corolla::await(c.writer.drain());
         const std::string head = corolla::await(c.reader.readuntil("\r\n\r\n"));
-        const std::string body =
-            corolla::await(c.reader.readexactly(std::strtoull(header(head, "Content-Length").c_str(), nullptr, 10)));
-        const bool expected = path == "/" ? head.rfind("HTTP/1.1 200 OK\r\n", 0) == 0 && body == hello
-                                          : head.rfind("HTTP/1.1 404 Not Found\r\n", 0) == 0;
-        if (expected) ++ok;
+        const std::string body = corolla::await(
+            c.reader.readexactly(std::strtoull(http_example::header(head, "Content-Length").c_str(), nullptr, 10)));
+        if (http_example::answered_as_expected(path, head, body)) ++ok;
     }
     const std::string rest = corolla::await(c.reader.read());  // the server closes after the last
     if (!rest.empty() || !c.reader.at_eof()) ok = -1;
@@ -150,24 +109,12 @@ int serve_forever(int port) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    bool self = false;
-    int port = 8080;
-    corolla::run_options options;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        if (a == "--self-test") {
-            self = true;
-        } else if (a == "--port" && i + 1 < argc) {
-            port = std::atoi(argv[++i]);
-        } else if (a == "--backend" && i + 1 < argc) {
-            options.loop.backend = argv[++i];
-        } else {
-            std::fprintf(stderr, "usage: example_http_server_fiber [--self-test] [--port N] [--backend NAME]\n");
-            return 2;
-        }
-    }
+    http_example::server_args args;
+    if (!http_example::parse_server_args(argc, argv, args)) return 2;
+    const int port = args.port;
+    corolla::run_options options = std::move(args.options);
     try {
-        if (self) return corolla::run(self_test, std::move(options));
+        if (args.self_test) return corolla::run(self_test, std::move(options));
         return corolla::run([port] { return serve_forever(port); }, std::move(options));
     } catch (const corolla::cancelled_error&) {
         return 0;  // Ctrl+C

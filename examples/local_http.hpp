@@ -20,29 +20,15 @@
 #include <corolla/fiber/fiber.hpp>
 #endif
 
+#include "http_common.hpp"
+
 namespace local_http {
 
 namespace net = corolla::net;
 
 inline std::chrono::milliseconds response_delay{0};
 
-/// The header's value (name matched case-insensitively), or "".
-inline std::string header(std::string_view head, std::string_view name) {
-    auto lower = [](std::string_view s) {
-        std::string out(s);
-        for (char& c : out)
-            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        return out;
-    };
-    const std::string h = lower(head), key = "\r\n" + lower(name) + ":";
-    const auto at = h.find(key);
-    if (at == std::string::npos) return {};
-    auto start = at + key.size();
-    const auto end = h.find("\r\n", start);
-    while (start < end && h[start] == ' ')
-        ++start;
-    return std::string(head.substr(start, end - start));
-}
+using http_example::header;
 
 /// The answer to one request head; `keep_alive` says whether the connection stays open.
 inline std::string answer(std::string_view head, bool& keep_alive) {
