@@ -11,6 +11,7 @@
 #include <corolla/core/backend_registry.hpp>
 #include <corolla/core/event_loop.hpp>
 
+#include "support/bench_main.hpp"
 #include "support/bench_support.hpp"
 
 #ifndef COROLLA_BENCH_BUILD_TYPE
@@ -167,31 +168,9 @@ void register_all(const std::vector<std::string>& backends, const bench_sizes& s
 
 int main(int argc, char** argv) {
     using namespace corolla::bench;
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-
-    const bench_sizes sizes = sizes_from_env();
-    const std::vector<std::string> compiled = corolla::registered_backends();
-    const std::vector<std::string> usable = corolla::available_backends();
-    for (const auto& b : compiled)
-        if (std::find(usable.begin(), usable.end(), b) == usable.end())
-            std::fprintf(stderr, "corolla_bench_loop: backend %s is compiled in but cannot run here; skipped\n",
-                         b.c_str());
-    if (usable.empty()) {
-        std::fprintf(stderr, "corolla_bench_loop: no usable backend\n");
-        return 1;
-    }
-
-    register_all(usable, sizes);
-    benchmark::AddCustomContext("corolla_backends", join(usable));
-    benchmark::AddCustomContext("corolla_build_type", COROLLA_BENCH_BUILD_TYPE);
-    benchmark::AddCustomContext("corolla_smoke", sizes.smoke ? "1" : "0");
+    std::vector<std::string> peers;
 #if defined(COROLLA_BENCH_HAVE_LIBUV)
-    benchmark::AddCustomContext("corolla_peers", "libuv");
-#else
-    benchmark::AddCustomContext("corolla_peers", "");
+    peers.push_back("libuv");
 #endif
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return run_benchmarks(argc, argv, "corolla_bench_loop", COROLLA_BENCH_BUILD_TYPE, register_all, peers);
 }

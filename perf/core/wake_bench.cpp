@@ -15,6 +15,7 @@
 #include <corolla/core/backend_registry.hpp>
 #include <corolla/core/event_loop.hpp>
 
+#include "support/bench_main.hpp"
 #include "support/bench_support.hpp"
 
 #ifndef COROLLA_BENCH_BUILD_TYPE
@@ -108,22 +109,6 @@ void register_all(const std::vector<std::string>& backends, const bench_sizes& s
 
 int main(int argc, char** argv) {
     using namespace corolla::bench;
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-
-    const bench_sizes sizes = sizes_from_env();
-    const std::vector<std::string> compiled = corolla::registered_backends();
-    const std::vector<std::string> usable = corolla::available_backends();
-    for (const auto& b : compiled)
-        if (std::find(usable.begin(), usable.end(), b) == usable.end())
-            std::fprintf(stderr, "corolla_bench_wake: backend %s is compiled in but cannot run here; skipped\n",
-                         b.c_str());
-    if (usable.empty()) {
-        std::fprintf(stderr, "corolla_bench_wake: no usable backend\n");
-        return 1;
-    }
-
-    register_all(usable, sizes);
     std::vector<std::string> peers;
 #if defined(COROLLA_BENCH_HAVE_LIBUV)
     peers.push_back("libuv");
@@ -131,11 +116,5 @@ int main(int argc, char** argv) {
 #if defined(COROLLA_BENCH_HAVE_ASIO)
     peers.push_back("asio");
 #endif
-    benchmark::AddCustomContext("corolla_backends", join(usable));
-    benchmark::AddCustomContext("corolla_build_type", COROLLA_BENCH_BUILD_TYPE);
-    benchmark::AddCustomContext("corolla_smoke", sizes.smoke ? "1" : "0");
-    benchmark::AddCustomContext("corolla_peers", join(peers));
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return run_benchmarks(argc, argv, "corolla_bench_wake", COROLLA_BENCH_BUILD_TYPE, register_all, peers);
 }

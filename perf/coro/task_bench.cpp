@@ -18,6 +18,7 @@
 #include <corolla/coro/await.hpp>
 #include <corolla/coro/create_task.hpp>
 
+#include "support/bench_main.hpp"
 #include "support/bench_support.hpp"
 
 #ifndef COROLLA_BENCH_BUILD_TYPE
@@ -201,22 +202,6 @@ int main(int argc, char** argv) {
     if (argc == 4 && std::strcmp(argv[1], idle_memory_child_flag) == 0)
         return idle_memory_child_main(argv[2], std::strtoull(argv[3], nullptr, 10));
 
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-
-    const bench_sizes sizes = sizes_from_env();
-    const std::vector<std::string> compiled = corolla::registered_backends();
-    const std::vector<std::string> usable = corolla::available_backends();
-    for (const auto& b : compiled)
-        if (std::find(usable.begin(), usable.end(), b) == usable.end())
-            std::fprintf(stderr, "corolla_bench_tasks: backend %s is compiled in but cannot run here; skipped\n",
-                         b.c_str());
-    if (usable.empty()) {
-        std::fprintf(stderr, "corolla_bench_tasks: no usable backend\n");
-        return 1;
-    }
-
-    register_all(usable, sizes);
     std::vector<std::string> peers;
 #if defined(COROLLA_BENCH_HAVE_ASIO)
     peers.push_back("asio");
@@ -224,11 +209,5 @@ int main(int argc, char** argv) {
 #if defined(COROLLA_BENCH_PYTHON)
     peers.push_back("python_asyncio");
 #endif
-    benchmark::AddCustomContext("corolla_backends", join(usable));
-    benchmark::AddCustomContext("corolla_build_type", COROLLA_BENCH_BUILD_TYPE);
-    benchmark::AddCustomContext("corolla_smoke", sizes.smoke ? "1" : "0");
-    benchmark::AddCustomContext("corolla_peers", join(peers));
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return run_benchmarks(argc, argv, "corolla_bench_tasks", COROLLA_BENCH_BUILD_TYPE, register_all, peers);
 }

@@ -23,6 +23,7 @@
 #include <corolla/fiber/fiber.hpp>
 #endif
 
+#include "support/bench_main.hpp"
 #include "support/bench_support.hpp"
 #include "support/task_styles.hpp"
 
@@ -224,22 +225,6 @@ void register_all(const std::vector<std::string>& backends, const bench_sizes& s
 
 int main(int argc, char** argv) {
     using namespace corolla::bench;
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-
-    const bench_sizes sizes = sizes_from_env();
-    const std::vector<std::string> compiled = corolla::registered_backends();
-    const std::vector<std::string> usable = corolla::available_backends();
-    for (const auto& b : compiled)
-        if (std::find(usable.begin(), usable.end(), b) == usable.end())
-            std::fprintf(stderr, "corolla_bench_sync: backend %s is compiled in but cannot run here; skipped\n",
-                         b.c_str());
-    if (usable.empty()) {
-        std::fprintf(stderr, "corolla_bench_sync: no usable backend\n");
-        return 1;
-    }
-
-    register_all(usable, sizes);
     std::vector<std::string> peers;
 #if defined(COROLLA_BENCH_HAVE_ASIO)
     peers.push_back("asio");
@@ -251,18 +236,12 @@ int main(int argc, char** argv) {
 #if defined(COROLLA_BENCH_PYTHON)
     peers.push_back("python_asyncio");
 #endif
-    benchmark::AddCustomContext("corolla_backends", join(usable));
-    benchmark::AddCustomContext("corolla_build_type", COROLLA_BENCH_BUILD_TYPE);
-    benchmark::AddCustomContext("corolla_smoke", sizes.smoke ? "1" : "0");
-    benchmark::AddCustomContext("corolla_peers", join(peers));
-    benchmark::AddCustomContext("corolla_styles",
+    const char* styles =
 #if defined(COROLLA_BENCH_HAVE_FIBERS)
-                                "coroutines,fibers"
+        "coroutines,fibers";
 #else
-                                "coroutines"
+        "coroutines";
 #endif
-    );
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return run_benchmarks(argc, argv, "corolla_bench_sync", COROLLA_BENCH_BUILD_TYPE, register_all, peers,
+                          {{"corolla_styles", styles}});
 }
