@@ -1,12 +1,15 @@
 // The selector conformance suite: the contract written above corolla::selector, checked
 // for every compiled backend (and any backend registered by name) in one binary.
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -41,6 +44,39 @@ events poll_now(corolla::selector& s, corolla::duration timeout = 0ns, std::size
 
 void write_str(int fd, const char* s) {
     BOOST_TEST_REQUIRE(::write(fd, s, std::strlen(s)) == static_cast<ssize_t>(std::strlen(s)));
+}
+
+/// A loopback TCP listener on a free port; `at` is its address.
+int tcp_listener(sockaddr_in& at) {
+    const int l = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    BOOST_TEST_REQUIRE(l >= 0);
+    at = sockaddr_in{};
+    at.sin_family = AF_INET;
+    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof at;
+    BOOST_TEST_REQUIRE(::bind(l, reinterpret_cast<sockaddr*>(&at), sizeof at) == 0);
+    BOOST_TEST_REQUIRE(::listen(l, 4) == 0);
+    BOOST_TEST_REQUIRE(::getsockname(l, reinterpret_cast<sockaddr*>(&at), &len) == 0);
+    return l;
+}
+
+/// A TCP connection over loopback: a is the client's end, b the accepted one.
+fd_pair tcp_connection() {
+    sockaddr_in at;
+    const int l = tcp_listener(at);
+    const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    BOOST_TEST_REQUIRE(::connect(c, reinterpret_cast<sockaddr*>(&at), sizeof at) == 0);
+    const int s = ::accept4(l, nullptr, nullptr, SOCK_CLOEXEC);
+    ::close(l);
+    BOOST_TEST_REQUIRE(s >= 0);
+    return fd_pair{c, s};
+}
+
+int so_error(int fd) {
+    int e = 0;
+    socklen_t len = sizeof e;
+    BOOST_TEST_REQUIRE(::getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) == 0);
+    return e;
 }
 
 }  // namespace
@@ -106,6 +142,44 @@ COROLLA_BACKEND_TEST(error_reported_to_writer) {
     BOOST_TEST((ev.list[0].events & corolla::readable) == 0u);  // not asked for
     if (sel->caps().reports_hangup) BOOST_TEST((ev.list[0].events & corolla::error_event) != 0u);
     sel->remove(p.b);
+}
+
+COROLLA_BACKEND_TEST(socket_error_comes_with_the_event_or_stays_with_the_socket) {
+    // A reset under a reader: the report carries ECONNRESET where caps().reports_error,
+    // and wherever it does not, the socket still holds it.
+    auto sel = corolla::make_selector(backend);
+    auto conn = tcp_connection();
+    sel->add(conn.a, corolla::readable, 5);
+    BOOST_TEST(poll_now(*sel).list.empty());
+    const linger abortive{1, 0};
+    BOOST_TEST_REQUIRE(::setsockopt(conn.b, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive) == 0);
+    conn.close_b();  // RST
+    auto ev = poll_now(*sel, 5s);
+    BOOST_TEST_REQUIRE(ev.list.size() == 1u);
+    BOOST_TEST(ev.list[0].token == 5u);
+    BOOST_TEST((ev.list[0].events & corolla::readable) != 0u);
+    const int kept = so_error(conn.a);
+    BOOST_TEST(ev.list[0].error == (sel->caps().reports_error ? ECONNRESET : 0));
+    BOOST_TEST((ev.list[0].error == ECONNRESET || kept == ECONNRESET));
+    sel->remove(conn.a);
+
+    // A refused connect under a writer: ECONNREFUSED, the same way.
+    sockaddr_in dead;
+    ::close(tcp_listener(dead));  // nothing listens there any more
+    const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd_pair owner{s, -1};
+    if (::connect(s, reinterpret_cast<sockaddr*>(&dead), sizeof dead) == 0 || errno != EINPROGRESS) {
+        BOOST_TEST(errno == ECONNREFUSED);  // refused before connect() returned: nothing to report
+        return;
+    }
+    sel->add(s, corolla::writable, 6);
+    ev = poll_now(*sel, 5s);
+    BOOST_TEST_REQUIRE(ev.list.size() == 1u);
+    BOOST_TEST((ev.list[0].events & corolla::writable) != 0u);
+    const int refused = so_error(s);
+    BOOST_TEST(ev.list[0].error == (sel->caps().reports_error ? ECONNREFUSED : 0));
+    BOOST_TEST((ev.list[0].error == ECONNREFUSED || refused == ECONNREFUSED));
+    sel->remove(s);
 }
 
 COROLLA_BACKEND_TEST(eof_with_data_pending_reads_data_first) {

@@ -340,6 +340,49 @@ COROLLA_BACKEND_TEST(connection_refused_reset_and_broken_pipe_are_typed) {
     loop.run_until_complete(t);
 }
 
+COROLLA_BACKEND_TEST(a_reset_while_the_read_waits_fails_it_with_connection_reset) {
+    // The read waits (registered with the selector, or in the kernel) when the RST comes,
+    // so the reset reaches it through the backend's report, not through a later recv().
+    loop_fixture fx(backend, clock_kind::real);
+    auto& loop = fx.loop();
+    net::address at;
+    net::socket listener = tcp_listener(at);
+    net::socket c(AF_INET, SOCK_STREAM);
+    net::socket peer;
+    auto setup = test::spawn(loop, [&]() -> TASK(void) {
+        AWAIT(net::sock_connect(c, at));
+        net::accepted a = AWAIT(net::sock_accept(listener));
+        peer = std::move(a.sock);
+        RETURN;
+    });
+    loop.run_until_complete(setup);
+    int code = 0;
+    auto reader = test::spawn(loop, [&]() -> TASK(void) {
+        try {
+            AWAIT(net::sock_recv(c, 10));
+        } catch (const net::connection_reset_error& e) {
+            code = e.code();
+        }
+        RETURN;
+    });
+    run_briefly(loop);
+    BOOST_TEST_REQUIRE(loop.stats().io_requests == 1u);  // the read waits
+    struct linger lg {
+        1, 0
+    };
+    BOOST_TEST_REQUIRE(::setsockopt(peer.fileno(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == 0);
+    peer.close();  // abortive close: RST
+    loop.run_until_complete(reader);
+    BOOST_TEST(code == ECONNRESET);
+    // The reset was reported once; what follows is the closed connection's EOF, as a
+    // socket tells it to the read after the one that failed.
+    auto after = test::spawn(loop, [&]() -> TASK(std::string) {
+        std::string got = AWAIT(net::sock_recv(c, 10));
+        RETURN got;
+    });
+    BOOST_TEST(loop.run_until_complete(after).empty());
+}
+
 COROLLA_BACKEND_TEST(tiny_send_buffer_partial_writes_deliver_everything) {
     loop_fixture fx(backend, clock_kind::real);
     auto& loop = fx.loop();

@@ -3,9 +3,11 @@
 // limit leaving the data buffered, readline at EOF, a cancelled read consuming nothing),
 // drain's back-pressure, errors from a reset peer, serve_forever / close / wait_closed,
 // and accepting under EMFILE without spinning. Both styles, every backend.
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -255,6 +257,49 @@ COROLLA_BACKEND_TEST(a_reset_peer_fails_reads_and_writes_with_typed_errors) {
         RETURN;
     });
     loop.run_until_complete(t);
+}
+
+COROLLA_BACKEND_TEST(a_reset_while_a_stream_read_waits_fails_it_with_connection_reset) {
+    // The reader waits (with the selector, or in the kernel) when the peer resets.
+    loop_fixture fx(backend, clock_kind::real);
+    auto& loop = fx.loop();
+    net::socket listener(AF_INET, SOCK_STREAM);
+    listener.bind(net::address::ipv4("127.0.0.1", 0));
+    listener.listen(8);
+    std::optional<net::stream_pair> c;
+    net::socket peer;
+    auto setup = test::spawn(loop, [&]() -> TASK(void) {
+        c.emplace(AWAIT(net::open_connection("127.0.0.1", listener.local_address().port())));
+        net::accepted a = AWAIT(net::sock_accept(listener));
+        peer = std::move(a.sock);
+        RETURN;
+    });
+    loop.run_until_complete(setup);
+    bool reset = false;
+    auto reader = test::spawn(loop, [&]() -> TASK(void) {
+        try {
+            AWAIT(c->reader.read(10));
+        } catch (const net::connection_reset_error& e) {
+            reset = e.code() == ECONNRESET;
+        }
+        RETURN;
+    });
+    for (int i = 0; i < 3; ++i)
+        loop.run_once(true);
+    BOOST_TEST_REQUIRE(loop.stats().io_requests == 1u);  // the read waits
+    struct linger lg {
+        1, 0
+    };
+    BOOST_TEST_REQUIRE(::setsockopt(peer.fileno(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == 0);
+    peer.close();  // abortive close: RST
+    loop.run_until_complete(reader);
+    BOOST_TEST(reset);
+    c->writer.close();
+    auto closing = test::spawn(loop, [&]() -> TASK(void) {
+        AWAIT(c->writer.wait_closed());
+        RETURN;
+    });
+    loop.run_until_complete(closing);
 }
 
 COROLLA_BACKEND_TEST(open_connection_errors_are_clear) {

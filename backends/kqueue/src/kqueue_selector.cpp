@@ -35,7 +35,9 @@ public:
     ~kqueue_selector() override { ::close(kq_); }
 
     std::string_view name() const noexcept override { return "kqueue"; }
-    selector_caps caps() const noexcept override { return {.reports_hangup = true, .max_fd = -1}; }
+    selector_caps caps() const noexcept override {
+        return {.reports_hangup = true, .reports_error = true, .max_fd = -1};
+    }
     std::size_t size() const noexcept override { return table_.size(); }
 
     void add(int fd, std::uint32_t interest, std::uint64_t token) override {
@@ -109,13 +111,19 @@ public:
             if (!table_.contains(fd)) continue;
             const auto& e = table_.at(fd);
             std::uint32_t bits = 0;
+            int error = 0;
             if (k.flags & EV_ERROR) {
-                bits = error_event | readable | writable;
+                bits = error_event | readable | writable;  // data: why the registration failed
             } else {
                 if (k.filter == EVFILT_READ) bits |= readable;
                 if (k.filter == EVFILT_WRITE) bits |= writable;
                 if (k.flags & EV_EOF) bits |= hangup | (k.filter == EVFILT_READ ? readable : writable);
-                if ((k.flags & EV_EOF) && k.fflags != 0) bits |= error_event;  // fflags: the socket error
+                // fflags: the socket error. libkqueue reads it from SO_ERROR, which clears it
+                // there, so the filter asked second finds none: keep the one that has it.
+                if ((k.flags & EV_EOF) && k.fflags != 0) {
+                    bits |= error_event;
+                    error = static_cast<int>(k.fflags);
+                }
             }
             bits &= e.interest | hangup | error_event;
             if (!(bits & (readable | writable))) continue;
@@ -123,11 +131,12 @@ public:
             if (static_cast<std::size_t>(fd) >= slot_.size()) slot_.resize(static_cast<std::size_t>(fd) + 1, npos);
             if (slot_[fd] != npos && slot_[fd] < count && out[slot_[fd]].fd == fd) {
                 out[slot_[fd]].events |= bits;
+                if (error != 0) out[slot_[fd]].error = error;
                 continue;
             }
             if (count == out.size()) continue;  // level-triggered: reported again next call
             slot_[fd] = count;
-            out[count++] = ready_event{fd, e.token, bits};
+            out[count++] = ready_event{fd, e.token, bits, error};
         }
         for (std::size_t i = 0; i < count; ++i)
             slot_[out[i].fd] = npos;

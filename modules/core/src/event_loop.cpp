@@ -131,6 +131,10 @@ struct fd_slot {
     // A read request found the fd drained (a short read or EAGAIN) and no readiness was
     // reported since: the next read waits for readiness without trying the syscall first.
     bool read_drained = false;
+    // A socket error the selector reported with an event (kqueue's fflags), which the
+    // socket itself may no longer hold; the next operation that would meet it fails with
+    // it (perform_io).
+    int socket_error = 0;
     /// The interest the fd needs now: callbacks and waiting requests.
     std::uint32_t wanted() const noexcept {
         return (reader || !lines[0].empty() ? readable : 0u) | (writer || !lines[1].empty() ? writable : 0u);
@@ -388,6 +392,9 @@ public:
             h->release();
             throw;
         }
+        // The fd's user let go of it and may close it: an error held for it must not
+        // reach a file opened under the same number later.
+        if (s.wanted() == 0) s.socket_error = 0;
         h->cancel();
         h->release();
         return true;
@@ -402,13 +409,15 @@ public:
             if (!s.lines[0].empty() || !s.kernel[0].empty()) return false;
             if (comp_ && comp_->try_complete(a)) return true;
             if (s.read_drained) return false;
-            const bool done = perform_io(a);
+            const bool done = perform_io(a, s.socket_error);
             note_read(s, a, done);
             return done;
         }
-        if (!a.reads() && a.fd >= 0 && static_cast<std::size_t>(a.fd) < fds_.size() &&
-            (!fds_[a.fd].lines[1].empty() || !fds_[a.fd].kernel[1].empty()))
-            return false;
+        if (!a.reads() && a.fd >= 0 && static_cast<std::size_t>(a.fd) < fds_.size()) {
+            fd_slot& s = fds_[a.fd];
+            if (!s.lines[1].empty() || !s.kernel[1].empty()) return false;
+            return perform_io(a, s.socket_error);
+        }
         return perform_io(a);
     }
 
@@ -510,7 +519,7 @@ public:
     void run_line(fd_slot& s, int dir) {
         io_line& line = s.lines[dir];
         while (io_request* r = line.head) {
-            const bool done = perform_io(r->args);
+            const bool done = perform_io(r->args, s.socket_error);
             if (dir == 0) note_read(s, r->args, done);
             if (!done) break;
             if (r->on_done && !r->on_done(*r)) continue;  // re-armed for its next chunk
@@ -550,6 +559,7 @@ public:
                 }
             }
         s.read_drained = false;
+        s.socket_error = 0;
         if (comp_) comp_->release(fd);
         try {
             sync_interest(fd, s, s.callbacks());
@@ -897,6 +907,7 @@ private:
             if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) continue;
             fd_slot& s = fds_[fd];
             const std::uint32_t unused = ev.events & s.registered & ~s.wanted();
+            if (ev.error != 0) s.socket_error = ev.error;
             if (ev.events & readable) {
                 s.read_drained = false;
                 if (!s.lines[0].empty()) run_line(s, 0);

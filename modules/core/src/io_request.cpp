@@ -3,6 +3,7 @@
 #include <corolla/core/detail/io_request.hpp>
 
 #include <cerrno>
+#include <utility>
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,9 +16,16 @@ namespace {
 
 bool would_block(int e) noexcept { return e == EAGAIN || e == EWOULDBLOCK; }
 
+/// Fails `a` with the socket error the loop holds for its fd, if it holds one.
+bool take_socket_error(io_args& a, int& socket_error) noexcept {
+    if (socket_error == 0) return false;
+    a.err = std::exchange(socket_error, 0);
+    return true;
+}
+
 }  // namespace
 
-bool perform_io(io_args& a) noexcept {
+bool perform_io(io_args& a, int& socket_error) noexcept {
     for (;;) {
         ssize_t n = -1;
         auto* addr = static_cast<sockaddr*>(a.addr);
@@ -64,13 +72,18 @@ bool perform_io(io_args& a) noexcept {
         case io_kind::write: n = ::write(a.fd, a.buf, a.len); break;
         }
         if (n >= 0) {
+            // EOF where the socket failed: the error the kernel would have returned first.
+            if (n == 0 && a.len > 0 && (a.kind == io_kind::recv || a.kind == io_kind::read) &&
+                take_socket_error(a, socket_error))
+                return true;
             a.res = n;
             a.err = 0;
             return true;
         }
         const int e = errno;
         if (e == EINTR) continue;
-        if (would_block(e)) return false;
+        if (would_block(e)) return a.reads() && a.kind != io_kind::accept && take_socket_error(a, socket_error);
+        if (e == EPIPE && take_socket_error(a, socket_error)) return true;
         a.err = e;
         return true;
     }

@@ -206,7 +206,9 @@ public:
 
     /// Internal: performs `a` now unless it would wait behind requests already queued for
     /// its fd, or the fd was found drained for reading since its last readiness report.
-    /// True when done (a.res / a.err set); false when it has to wait (submit_io).
+    /// True when done (a.res / a.err set); false when it has to wait (submit_io). A socket
+    /// error the selector reported for the fd and no syscall returned yet is delivered
+    /// here or by the queued request that meets it first (see selector.hpp).
     bool try_io(detail::io_args& a);
     /// Internal: queues `r` until its fd is ready and performs it then, completing `r`.
     /// The fd stays registered with the selector between requests (no selector call per
@@ -218,9 +220,9 @@ public:
     void cancel_io(detail::io_request& r);
     /// Internal: cancels `r` in the completion backend and delivers its completion now.
     void cancel_io_and_wait(detail::io_request& r) noexcept;
-    /// Internal: `fd` is about to be closed. Its queued requests fail with make_error(), and the
-    /// selector forgets it unless add_reader / add_writer callbacks remain. No-op once the
-    /// loop is closed.
+    /// Internal: `fd` is about to be closed. Its queued requests fail with make_error(), a
+    /// socket error held for it is dropped, and the selector forgets it unless add_reader /
+    /// add_writer callbacks remain. No-op once the loop is closed.
     void release_fd(int fd, std::exception_ptr (*make_error)()) noexcept;
 
     // --- errors, debug, introspection ------------------------------------------------

@@ -26,16 +26,19 @@ enum event_bits : std::uint32_t {
     error_event = 1u << 3,
 };
 
-/// One readiness report: the token given at registration and the ready bits.
+/// One readiness report: the token given at registration, the ready bits and, where the
+/// mechanism hands it over with the event, the socket's error.
 struct ready_event {
     int fd;
     std::uint64_t token;
     std::uint32_t events;
+    int error = 0;  ///< the socket error (an errno) reported with the event; 0: none, or not known
 };
 
 /// What a backend can tell apart; conformance tests use this instead of backend names.
 struct selector_caps {
     bool reports_hangup = false;  ///< sets `hangup` / `error_event` bits
+    bool reports_error = false;   ///< fills ready_event::error
     int max_fd = -1;              ///< highest fd accepted, -1 for no limit
 };
 
@@ -93,6 +96,14 @@ protected:
 ///   to a writer (so callbacks run and find the condition with their own syscall), plus
 ///   `hangup` / `error_event` where caps().reports_hangup. EOF with data pending is
 ///   reported readable; the data can be read before EOF.
+/// - Socket errors. Where the mechanism reports a socket's pending error (an errno) with
+///   the event, as kqueue does in an EV_EOF event's fflags, and caps().reports_error,
+///   select() puts it in ready_event::error; elsewhere error is 0 and the error stays
+///   where the socket keeps it (SO_ERROR, the next syscall's result). A mechanism may
+///   clear SO_ERROR as it reads it (libkqueue on Linux does), so the event can be the only
+///   place the error is left: the loop keeps it for the fd and fails with it the next
+///   operation that would have met it (a read at EOF or finding nothing, a send refused
+///   with EPIPE, a connect whose SO_ERROR reads 0), as the kernel would have.
 /// - wake(). Thread-safe and async-signal-safe; makes the current or next select()
 ///   return promptly. Wakes coalesce. The selector's own wake fd is never reported.
 /// - Threads. Everything but wake() is called from the loop's thread only.

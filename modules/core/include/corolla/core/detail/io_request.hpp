@@ -50,7 +50,18 @@ struct io_args {
 /// Performs the syscall once (retrying EINTR). False when it would block (EAGAIN, or a
 /// partial send_all); then nothing but send_all's progress has changed. True when done:
 /// res or err is set.
-bool perform_io(io_args& a) noexcept;
+///
+/// `socket_error` is an error the selector reported for a.fd that the socket may no longer
+/// hold (see selector.hpp, "Socket errors"); 0 for none. Where the kernel would have
+/// returned it — a read at EOF or finding nothing, a send refused with EPIPE — the
+/// request fails with it instead, and it is reset to 0.
+bool perform_io(io_args& a, int& socket_error) noexcept;
+
+/// perform_io with no socket error held by the loop.
+inline bool perform_io(io_args& a) noexcept {
+    int none = 0;
+    return perform_io(a, none);
+}
 
 /// A submitted request: a future<void> that completes when args holds the outcome.
 /// Cancelling a request waiting for readiness withdraws it at once (nothing was
