@@ -101,8 +101,8 @@ TASK(echo_report) echo_client(net::socket& s, std::size_t total, unsigned seed) 
     RETURN r;
 }
 
-/// libkqueue (kqueue on Linux) reads a failed connect's SO_ERROR itself to report EV_EOF,
-/// so the error reaches the caller as ECONNABORTED instead of ECONNREFUSED.
+/// libkqueue (kqueue on Linux) frees a closed kqueue's internal fds later, from its own
+/// thread, so a count of open fds drifts.
 bool emulated_kqueue([[maybe_unused]] const std::string& backend) {
 #if defined(__linux__)
     return backend == "kqueue";
@@ -291,10 +291,13 @@ COROLLA_BACKEND_TEST(connection_refused_reset_and_broken_pipe_are_typed) {
         AWAIT(net::sock_connect(s, dead));
         RETURN;
     });
-    if (emulated_kqueue(backend))
-        BOOST_CHECK_THROW(loop.run_until_complete(refused), net::connection_error);
-    else
-        BOOST_CHECK_THROW(loop.run_until_complete(refused), net::connection_refused_error);
+    int refused_code = 0;
+    try {
+        loop.run_until_complete(refused);
+    } catch (const net::connection_refused_error& e) {
+        refused_code = e.code();
+    }
+    BOOST_TEST(refused_code == ECONNREFUSED);
 
     net::address at;
     net::socket listener = tcp_listener(at);

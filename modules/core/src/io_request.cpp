@@ -23,6 +23,40 @@ bool take_socket_error(io_args& a, int& socket_error) noexcept {
     return true;
 }
 
+/// A connect whose handshake is under way, called when the socket turned writable. The
+/// outcome is SO_ERROR, as asyncio and libuv read it. A second connect() reports a failure
+/// only while the socket still holds the error: once a kqueue emulation has read SO_ERROR
+/// (the error then comes with the event, in socket_error) it says ECONNABORTED.
+bool finish_connect(io_args& a, int& socket_error) noexcept {
+    int e = 0;
+    socklen_t elen = sizeof e;
+    if (::getsockopt(a.fd, SOL_SOCKET, SO_ERROR, &e, &elen) < 0) e = errno;
+    if (e == 0 && socket_error != 0) e = std::exchange(socket_error, 0);
+    if (e == 0) {
+        // No error anywhere. Connected, unless the report did not end the handshake or a
+        // failure's error went where nobody kept it: a second connect() tells those apart.
+        sockaddr_storage peer{};
+        socklen_t plen = sizeof peer;
+        if (::getpeername(a.fd, reinterpret_cast<sockaddr*>(&peer), &plen) == 0) {
+            a.connecting = false;
+            a.res = 0;
+            a.err = 0;
+            return true;
+        }
+        e = errno;
+        if (e == ENOTCONN) {
+            const int rc = ::connect(a.fd, static_cast<const sockaddr*>(a.addr), static_cast<socklen_t>(a.addrlen));
+            e = rc == 0 ? 0 : errno;
+            if (e == EINPROGRESS || e == EALREADY || e == EINTR) return false;
+            if (e == EISCONN) e = 0;
+        }
+    }
+    a.connecting = false;
+    a.res = 0;
+    a.err = e;
+    return true;
+}
+
 }  // namespace
 
 bool perform_io(io_args& a, int& socket_error) noexcept {
@@ -51,15 +85,19 @@ bool perform_io(io_args& a, int& socket_error) noexcept {
             if (n >= 0) a.addrlen = len;
             break;
         case io_kind::connect:
-            // connect() again: 0 or EISCONN once the handshake is done, EINPROGRESS /
-            // EALREADY while it runs, EAGAIN while a Unix listener's backlog is full, else
-            // the handshake's error.
+            if (a.connecting) return finish_connect(a, socket_error);
+            // 0 when done at once (Unix sockets), EINPROGRESS / EALREADY (or EINTR, after
+            // which the handshake goes on) when it started, EAGAIN while a Unix listener's
+            // backlog is full (then connect() is tried again), else the error.
             if (::connect(a.fd, addr, static_cast<socklen_t>(a.addrlen)) == 0 || errno == EISCONN) {
                 a.res = 0;
                 a.err = 0;
                 return true;
             }
-            if (errno == EINPROGRESS || errno == EALREADY) return false;
+            if (errno == EINPROGRESS || errno == EALREADY || errno == EINTR) {
+                a.connecting = true;
+                return false;
+            }
             break;
         case io_kind::recvfrom:
             n = ::recvfrom(a.fd, a.buf, a.len, a.flags, addr, addr ? &len : nullptr);

@@ -21,7 +21,7 @@ enum class io_kind : std::uint8_t {
     send,      ///< send(fd, buf, len, flags | MSG_NOSIGNAL): res = bytes, maybe fewer than len
     send_all,  ///< like send, repeated until len bytes are sent; res = len
     accept,    ///< accept4 non-blocking and close-on-exec: res = new fd; addr/addrlen = peer
-    connect,   ///< connect to addr (again, until done): res = 0
+    connect,   ///< connect to addr, then wait for the handshake (SO_ERROR): res = 0
     recvfrom,  ///< recvfrom: res = bytes; addr/addrlen = sender
     sendto,    ///< sendto addr (MSG_NOSIGNAL): res = bytes
     read,      ///< read(fd, buf, len): res = bytes
@@ -40,6 +40,9 @@ struct io_args {
     unsigned addrlen = 0;
     long res = 0;  ///< result when done without error (for send_all: bytes sent so far)
     int err = 0;   ///< errno when it failed, else 0
+    /// connect: the handshake is under way (connect() said EINPROGRESS); its outcome is
+    /// read from SO_ERROR, not from a second connect().
+    bool connecting = false;
 
     /// True for the kinds that wait for readability.
     bool reads() const noexcept {
@@ -48,13 +51,13 @@ struct io_args {
 };
 
 /// Performs the syscall once (retrying EINTR). False when it would block (EAGAIN, or a
-/// partial send_all); then nothing but send_all's progress has changed. True when done:
-/// res or err is set.
+/// partial send_all, or a connect still under way); then nothing but send_all's progress
+/// and connect's `connecting` has changed. True when done: res or err is set.
 ///
 /// `socket_error` is an error the selector reported for a.fd that the socket may no longer
 /// hold (see selector.hpp, "Socket errors"); 0 for none. Where the kernel would have
-/// returned it — a read at EOF or finding nothing, a send refused with EPIPE — the
-/// request fails with it instead, and it is reset to 0.
+/// returned it — a read at EOF or finding nothing, a send refused with EPIPE, a connect
+/// whose SO_ERROR reads 0 — the request fails with it instead, and it is reset to 0.
 bool perform_io(io_args& a, int& socket_error) noexcept;
 
 /// perform_io with no socket error held by the loop.
