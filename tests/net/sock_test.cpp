@@ -101,16 +101,6 @@ TASK(echo_report) echo_client(net::socket& s, std::size_t total, unsigned seed) 
     RETURN r;
 }
 
-/// libkqueue (kqueue on Linux) frees a closed kqueue's internal fds later, from its own
-/// thread, so a count of open fds drifts.
-bool emulated_kqueue([[maybe_unused]] const std::string& backend) {
-#if defined(__linux__)
-    return backend == "kqueue";
-#else
-    return false;
-#endif
-}
-
 /// Lets started tasks run until they wait (a few iterations, without blocking).
 void run_briefly(corolla::event_loop& loop) {
     for (int i = 0; i < 3; ++i)
@@ -504,7 +494,7 @@ COROLLA_BACKEND_TEST(ten_thousand_connect_close_cycles_leak_no_fd) {
     BOOST_CHECK_THROW(loop.run_until_complete(server), corolla::cancelled_error);
     listener.close();
     ::unlink(path.c_str());
-    if (!emulated_kqueue(backend)) BOOST_TEST(test::count_open_fds() == before);  // libkqueue frees fds lazily
+    BOOST_TEST(test::count_open_fds() == before);
 }
 
 COROLLA_BACKEND_TEST(bad_addresses_and_misuse_get_clear_errors) {
@@ -621,7 +611,7 @@ COROLLA_BACKEND_TEST(cancelled_accepts_leave_no_fd_and_lose_no_connection) {
         BOOST_CHECK_THROW(loop.run_until_complete(acceptor), corolla::cancelled_error);
     }
     BOOST_TEST(loop.stats().io_requests == 0u);
-    if (!emulated_kqueue(backend)) BOOST_TEST(test::count_open_fds() == before);  // libkqueue frees fds lazily
+    BOOST_TEST(test::count_open_fds() == before);
     // A connection made now is still there for the next accept.
     net::socket c(AF_INET, SOCK_STREAM);
     auto t = test::spawn(loop, [&]() -> TASK(void) {

@@ -16,8 +16,24 @@
 #include <corolla/core/errors.hpp>
 #include <corolla/core/selector_support.hpp>
 
+#if defined(__linux__)
+// libkqueue frees a closed kqueue (its epoll fd, its close-detect pipe) from a monitor
+// thread once it notices the close, tens of milliseconds later; this call waits until it
+// has. It is exported but not declared in libkqueue's header, and older releases lack it:
+// a weak reference links against either, and is null where the function is absent.
+extern "C" void libkqueue_drain_pending_close() __attribute__((weak));
+#endif
+
 namespace corolla {
 namespace {
+
+/// Gives back at once what closing a kqueue releases: immediate with a native kqueue,
+/// deferred to the monitor thread under libkqueue unless it is asked to finish.
+void finish_kqueue_close() noexcept {
+#if defined(__linux__)
+    if (libkqueue_drain_pending_close) libkqueue_drain_pending_close();
+#endif
+}
 
 class kqueue_selector final : public selector {
 public:
@@ -32,7 +48,10 @@ public:
             throw std::system_error(e, std::generic_category(), "kevent(wake fd)");
         }
     }
-    ~kqueue_selector() override { ::close(kq_); }
+    ~kqueue_selector() override {
+        ::close(kq_);
+        finish_kqueue_close();  // a destroyed loop's fds are closed when it is gone
+    }
 
     std::string_view name() const noexcept override { return "kqueue"; }
     selector_caps caps() const noexcept override {
