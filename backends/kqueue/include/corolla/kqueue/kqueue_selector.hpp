@@ -1,8 +1,9 @@
 // The kqueue backend (macOS, the BSDs; on Linux through the libkqueue emulation library,
 // found with pkg-config): level-triggered EVFILT_READ / EVFILT_WRITE per fd, EV_EOF
-// reported as a hang-up (data still pending is read first), and the same wake fd as the
-// other backends for wake(), whose write(2) is async-signal-safe where kevent() in an
-// emulation library is not.
+// reported as a hang-up (data still pending is read first) with the socket error of its
+// fflags in ready_event::error, and the same wake fd as the other backends for wake(),
+// whose write(2) is async-signal-safe where kevent() in an emulation library is not.
+// Building and testing it on Linux: backends/kqueue/README.md.
 #pragma once
 
 #include <memory>
