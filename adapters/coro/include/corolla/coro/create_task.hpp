@@ -45,9 +45,10 @@ protected:
         try {
             if constexpr (std::is_void_v<T>) {
                 p.take();
-                this->set_result();
+                if (!this->finish_if_cancel_pending()) this->set_result();
             } else {
-                this->set_result(p.take());
+                auto value = p.take();
+                if (!this->finish_if_cancel_pending()) this->set_result(std::move(value));
             }
         } catch (const cancelled_error& e) {
             this->finish_cancelled(e.message());

@@ -97,11 +97,11 @@ private:
             if constexpr (std::is_void_v<T>) {
                 (*self->call_)();
                 self->call_.reset();  // captures die on the fiber, before the task completes
-                self->set_result();
+                if (!self->finish_if_cancel_pending()) self->set_result();
             } else {
                 T value = (*self->call_)();
                 self->call_.reset();
-                self->set_result(std::move(value));
+                if (!self->finish_if_cancel_pending()) self->set_result(std::move(value));
             }
         } catch (const fiber_unwind&) {
             // The task is being destroyed unfinished; its future stays pending.

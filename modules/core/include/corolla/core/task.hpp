@@ -131,6 +131,16 @@ protected:
     virtual std::string describe_code() const = 0;
     /// Completes the future as cancelled (bypassing request_cancel).
     virtual void finish_cancelled(std::string message) = 0;
+    /// For drivers, when the code returned normally: a cancellation requested after the
+    /// last suspension point and never delivered still wins (asyncio's Task.__step: the
+    /// task ends cancelled, with the request's message, and its value is dropped). Returns
+    /// true when it did so; the driver then stores no result.
+    bool finish_if_cancel_pending() {
+        if (!must_cancel_) return false;
+        must_cancel_ = false;
+        finish_cancelled(cancel_message());
+        return true;
+    }
 
     friend class future_base;  // links and unlinks the task as one of its done-callbacks
     void step();
