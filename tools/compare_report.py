@@ -1,5 +1,7 @@
 """Turns Google Benchmark results from corolla's perf binaries into ratios, a text table,
-an SVG chart and a self-contained HTML report. Used by tools/compare; stdlib only.
+an SVG chart, a self-contained HTML report and the results section of perf/README.md. Used by
+tools/compare; run alone (`python3 tools/compare_report.py --perf-readme results.json`) it
+regenerates perf/README.md's results from a saved run. Stdlib only.
 Benchmarks are named "<scenario>/<variant>": variant "corolla:<backend>", "floor:<mechanism>",
 "floor", or a peer ("libuv", "asio", "python_asyncio", "boost_fiber", ...). The fiber scenarios
 also carry "coro:<backend>": corolla's coroutine tasks doing the same as its fibers, shown with
@@ -13,10 +15,14 @@ corolla figure / reference figure, so < 1 is better: time per item, or for the c
 
 from __future__ import annotations
 
+import argparse
 import html
+import json
 import math
 import statistics
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 TIME_UNITS_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
@@ -793,3 +799,131 @@ def html_report(stats: dict, comparisons: list, targets: list, meta: dict, svg: 
         parts.append(f"<h2>tcp_echo latency and system calls</h2><pre>{e(extra_text)}</pre>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+# --- perf/README.md -----------------------------------------------------------------------
+# The results section of perf/README.md is generated: everything between these two markers is
+# rewritten from a results.json by `tools/compare --write-perf-readme` (after its run) or by
+# `python3 tools/compare_report.py --perf-readme results.json` (from a saved run); the prose
+# around the markers is never touched.
+
+PERF_README_BEGIN = "<!-- results:begin -->"
+PERF_README_END = "<!-- results:end -->"
+
+
+class perf_readme_error(Exception):
+    """perf/README.md has no well-formed marked region, or results.json is unusable."""
+
+
+def md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def perf_markdown(results: dict) -> str:
+    """The generated region of perf/README.md: where, when and how the run was made, then the
+    targets and one table per scenario, recomputed from the raw runs of `results`."""
+    meta = results.get("meta") or {}
+    raw = results.get("raw")
+    if not isinstance(raw, list) or not meta.get("metric"):
+        raise perf_readme_error("not a tools/compare results.json (no meta.metric or raw runs)")
+    stats = collect(raw, meta["metric"])
+    comparisons = compare(stats)
+    targets = evaluate_targets(stats, meaningful=meta.get("mode") != "smoke")
+    command = meta.get("command") or ["tools/compare"]
+    lines = [
+        "<!-- Generated from results.json by tools/compare_report.py; edits here are overwritten. -->",
+        "",
+        f"- **Measured:** {meta.get('created', 'date not recorded')}",
+        f"- **Commit:** {meta.get('commit') or 'not recorded'}",
+        f"- **Machine:** {meta.get('machine') or meta.get('host') or 'not recorded'}"
+        + (f" ({meta['host']})" if meta.get("machine") and meta.get("host") else ""),
+        f"- **Command:** `{' '.join(command)}`",
+        f"- **Mode:** {meta.get('mode', '?')}, {meta.get('metric')} time, {meta.get('repetitions', '?')} round(s), "
+        f"build {meta.get('build_type', '?')}; backends {meta.get('backends') or '?'}; "
+        f"peers {meta.get('peers') or 'none'}",
+        "",
+        "Figures are medians over the rounds, per item (resident bytes for the memory scenarios). "
+        "Ratios are corolla / reference, so below 1 means corolla is faster or smaller; `~` marks a "
+        "difference within the noise (the rounds' ranges overlap); spread is (max - min) / median.",
+    ]
+    if meta.get("mode") == "smoke":
+        lines += ["", "**Smoke run**: tiny workloads and one round; these figures only show that everything runs."]
+    for note in meta.get("notes") or []:
+        lines += ["", f"Note: {note}"]
+    if any(t["rows"] or t["status"] != "not run" for t in targets):
+        lines += ["", "#### Targets", "", "| target | variant | result |", "|---|---|---|"]
+        for t in targets:
+            judged = not t["status"].startswith("not judged")
+            if not t["rows"]:
+                if t["status"] != "not run":
+                    lines.append(f"| {md_cell(t['text'])} | - | {md_cell(t['status'])} |")
+                continue
+            for row in t["rows"]:
+                result = " ".join(describe_target_row(row, t["bound"], judged).split())
+                lines.append(f"| {md_cell(t['text'])} | `{row['variant']}` | {md_cell(result)} |")
+    md_columns = [c for c in COLUMNS if c[0] != "cv"]
+    for scenario in scenario_order(stats):
+        lines += ["", f"#### `{scenario}`", ""]
+        if note_of(scenario):
+            lines += [md_cell(note_of(scenario)), ""]
+        lines.append("| " + " | ".join(title for _, title in md_columns) + " |")
+        lines.append("|" + "|".join("---" for _ in md_columns) + "|")
+        for r in rows_for(stats, comparisons, scenario):
+            cells = [f"`{r['variant']}`"] + [md_cell(r[k]) for k, _ in md_columns[1:]]
+            if r["error"]:
+                cells[-1] += f" (error: {md_cell(r['error'])})"
+            lines.append("| " + " | ".join(cells) + " |")
+    extra = echo_text(raw, (results.get("tcp_echo") or {}).get("syscalls") or [])
+    if extra:
+        lines += ["", "#### `tcp_echo` latency and system calls", "", "```", extra.rstrip("\n"), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def replace_marked_region(text: str, generated: str) -> str:
+    """`text` with what lies between PERF_README_BEGIN and PERF_README_END replaced by
+    `generated`; everything outside the markers, the markers included, is kept byte for byte."""
+    if text.count(PERF_README_BEGIN) != 1 or text.count(PERF_README_END) != 1:
+        raise perf_readme_error(f"expected exactly one {PERF_README_BEGIN} and one {PERF_README_END}")
+    start = text.index(PERF_README_BEGIN) + len(PERF_README_BEGIN)
+    end = text.index(PERF_README_END)
+    if end < start:
+        raise perf_readme_error(f"{PERF_README_END} comes before {PERF_README_BEGIN}")
+    return text[:start] + "\n" + generated + text[end:]
+
+
+def write_perf_readme(results: dict, readme) -> None:
+    """Rewrites the marked region of `readme` (a path) from `results`; raises
+    perf_readme_error, leaving the file as it was, when either is unusable."""
+    path = Path(readme)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise perf_readme_error(f"cannot read {path}: {e}") from e
+    updated = replace_marked_region(text, perf_markdown(results))
+    if updated != text:
+        path.write_text(updated, encoding="utf-8")
+
+
+def main(argv: list) -> int:
+    p = argparse.ArgumentParser(
+        prog="tools/compare_report.py",
+        description="Regenerate the results section of perf/README.md (between "
+        f"{PERF_README_BEGIN} and {PERF_README_END}) from a results.json written by tools/compare.")
+    p.add_argument("--perf-readme", metavar="RESULTS_JSON", type=Path, required=True,
+                   help="the results.json of a tools/compare run")
+    p.add_argument("--readme", metavar="FILE", type=Path,
+                   default=Path(__file__).resolve().parent.parent / "perf" / "README.md",
+                   help="the file to update (default perf/README.md)")
+    args = p.parse_args(argv)
+    try:
+        results = json.loads(args.perf_readme.read_text(encoding="utf-8"))
+        write_perf_readme(results, args.readme)
+    except (OSError, ValueError, KeyError, TypeError, perf_readme_error) as e:
+        print(f"compare_report: error: {e}", file=sys.stderr)
+        return 1
+    print(f"compare_report: updated the results section of {args.readme}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

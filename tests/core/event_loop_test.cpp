@@ -1,4 +1,5 @@
 // Loop-level behaviour (asyncio's BaseEventLoop contract), run over every backend.
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -129,6 +130,53 @@ COROLLA_BACKEND_TEST(cancelled_timers_are_purged_with_bounded_growth) {
         h.cancel();
     loop.run_once(true);
     BOOST_TEST(loop.stats().timer_heap == 0u);
+}
+
+// asyncio's rule exactly: the heap is rebuilt once it holds more than 100 entries of which
+// more than half are cancelled (not once more than 100 are cancelled), and cancelled
+// timers at its head are popped.
+COROLLA_BACKEND_TEST(cancelled_timers_are_swept_by_asyncio_rule) {
+    loop_fixture fx(backend);
+    auto& loop = fx.loop();
+    std::vector<corolla::timer_handle> hs;
+    for (int i = 0; i < 150; ++i)
+        hs.push_back(loop.call_later(1h + i * 1ms, [] {}));
+    for (std::size_t i = 60; i < 150; ++i)  // 90 of 150, none at the head
+        hs[i].cancel();
+    loop.run_once(true);
+    BOOST_TEST(loop.stats().timer_heap == 60u);
+
+    // 100 entries are not more than 100: only the cancelled head is popped.
+    for (auto& h : hs)
+        h.cancel();
+    loop.run_once(true);
+    hs.clear();
+    for (int i = 0; i < 100; ++i)
+        hs.push_back(loop.call_later(1h + i * 1ms, [] {}));
+    for (std::size_t i = 40; i < 100; ++i)
+        hs[i].cancel();
+    hs[0].cancel();
+    loop.run_once(true);
+    BOOST_TEST(loop.stats().timer_heap == 99u);
+
+    // Churn: a server arming and cancelling a timeout per request, a few live timers.
+    for (auto& h : hs)
+        h.cancel();
+    loop.run_once(true);
+    hs.clear();
+    for (int i = 0; i < 5; ++i)
+        hs.push_back(loop.call_later(2h, [] {}));
+    std::size_t biggest = 0;
+    for (int i = 0; i < 10000; ++i) {
+        loop.call_later(3h + i * 1ms, [] {}).cancel();  // behind the live ones: never at the head
+        loop.run_once(true);
+        biggest = std::max(biggest, loop.stats().timer_heap);
+    }
+    BOOST_TEST(biggest <= 101u);
+    BOOST_TEST(loop.stats().timers == 5u);
+    for (auto& h : hs)
+        h.cancel();
+    loop.run_once(true);
 }
 
 COROLLA_BACKEND_TEST(stop_before_run_forever_runs_one_iteration) {

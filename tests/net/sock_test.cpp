@@ -622,3 +622,33 @@ COROLLA_BACKEND_TEST(cancelled_accepts_leave_no_fd_and_lose_no_connection) {
     });
     loop.run_until_complete(t);
 }
+
+// asyncio returns b'' at once for a zero-length receive; on Linux recv(2) of 0 bytes on a
+// socket with nothing queued says EAGAIN, which must not park the task (nor, on io_uring's
+// native path, leave a request in the kernel).
+COROLLA_BACKEND_TEST(zero_length_receive_completes_at_once) {
+    loop_fixture fx(backend);
+    auto& loop = fx.loop();
+    net::address to;
+    net::socket listener = tcp_listener(to);
+    net::socket client(AF_INET, SOCK_STREAM);
+    auto t = test::spawn(loop, [&]() -> TASK(std::string) {
+        AWAIT(net::sock_connect(client, to));
+        net::accepted a = AWAIT(net::sock_accept(listener));
+        std::vector<std::byte> none;
+        const std::size_t n = AWAIT(net::sock_recv_into(a.sock, std::span<std::byte>(none)));
+        BOOST_TEST(n == 0u);
+        std::string empty = AWAIT(net::sock_recv(a.sock, 0));
+        BOOST_TEST(empty.empty());
+        // Nothing was consumed: the bytes sent next are all there.
+        AWAIT(net::sock_sendall(client, std::string_view("hello")));
+        std::string got = AWAIT(net::sock_recv(a.sock, 0));
+        BOOST_TEST(got.empty());
+        while (got.size() < 5)
+            got += AWAIT(net::sock_recv(a.sock, 5 - got.size()));
+        RETURN got;
+    });
+    // Completing without the loop ever blocking: bounded iterations, no timer involved.
+    BOOST_TEST(loop.run_until_complete(corolla::wait_for(t, 5s)) == "hello");
+    BOOST_TEST(loop.stats().io_requests == 0u);
+}

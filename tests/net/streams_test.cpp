@@ -429,3 +429,27 @@ COROLLA_BACKEND_TEST(accept_under_emfile_pauses_instead_of_spinning_and_recovers
     });
     loop.run_until_complete(t);
 }
+
+// asyncio: StreamReader.read(0) and readexactly(0) return b'' at once, buffered data or not,
+// and consume nothing.
+COROLLA_BACKEND_TEST(zero_length_stream_reads_return_at_once) {
+    loop_fixture fx(backend);
+    auto& loop = fx.loop();
+    auto [a, b] = net::socket::pair();
+    net::stream_pair s = net::open_stream(std::move(a));
+    net::stream_pair peer = net::open_stream(std::move(b));
+    auto t = test::spawn(loop, [&]() -> TASK(std::string) {
+        BOOST_TEST(AWAIT(s.reader.read(0)).empty());  // nothing buffered: must not wait
+        BOOST_TEST(AWAIT(s.reader.readexactly(0)).empty());
+        peer.writer.write("abc");
+        AWAIT(peer.writer.drain());
+        std::string first = AWAIT(s.reader.read(1));
+        BOOST_TEST(AWAIT(s.reader.read(0)).empty());  // buffered bytes stay buffered
+        std::string rest = AWAIT(s.reader.readexactly(2));
+        s.writer.close();
+        peer.writer.close();
+        RETURN first + rest;
+    });
+    // The virtual clock turns a read that parks into a timeout rather than a hang.
+    BOOST_TEST(loop.run_until_complete(corolla::wait_for(t, 5s)) == "abc");
+}

@@ -291,6 +291,63 @@ COROLLA_BACKEND_TEST(semaphore_try_acquire_does_not_jump_the_queue) {
     BOOST_TEST(log == (std::vector<std::string>{"w"}));
 }
 
+// asyncio's Semaphore: a waiter handed a permit still counts until it runs, so a release
+// beyond it cannot be taken by someone who has not lined up yet.
+COROLLA_BACKEND_TEST(semaphore_granted_waiter_counts_until_it_runs_so_nobody_barges) {
+    loop_fixture fx(backend);
+    auto& loop = fx.loop();
+    corolla::semaphore sem(0);
+    std::vector<std::string> log;
+    auto w1 = test::spawn(loop, take_permit, std::ref(sem), std::ref(log), std::string("w1"), corolla::duration(0s));
+    auto w2 = test::spawn(loop, take_permit, std::ref(sem), std::ref(log), std::string("w2"), corolla::duration(0s));
+    loop.run_once(true);  // both wait
+    auto releaser = test::spawn(loop, [&]() -> TASK(void) {
+        sem.release();  // to w1
+        BOOST_TEST(sem.locked());
+        sem.release();  // to w2
+        BOOST_TEST(sem.locked());
+        sem.release();  // free, but w1 and w2 have not run: still in line before us
+        BOOST_TEST(sem.value() == 1);
+        BOOST_TEST(sem.locked());
+        BOOST_TEST(!sem.try_acquire());
+        AWAIT(sem.acquire());  // queues behind w1 and w2
+        log.push_back("releaser");
+        sem.release();
+        RETURN;
+    });
+    loop.run_until_complete(releaser);
+    loop.run_until_complete(corolla::gather(w1, w2));
+    BOOST_TEST(log == (std::vector<std::string>{"w1", "w2", "releaser"}));
+    BOOST_TEST(sem.value() == 3);
+    BOOST_TEST(!sem.locked());
+
+    // "Release twice, then re-acquire at once": one waiter, two releases; the releaser
+    // gets the second permit only after the waiter has run (a bounded semaphore alike).
+    corolla::semaphore one(1);
+    corolla::bounded_semaphore bounded(1);
+    for (corolla::semaphore* sp : {&one, static_cast<corolla::semaphore*>(&bounded)}) {
+        log.clear();
+        auto holder = test::spawn(loop, [&, sp]() -> TASK(void) {
+            AWAIT(sp->acquire());
+            auto w = test::spawn(loop, [&, sp]() -> TASK(void) {
+                AWAIT(sp->acquire());
+                log.push_back("waiter");
+                RETURN;
+            });
+            AWAIT(corolla::sleep(0s));  // w waits
+            sp->release();              // to w
+            sp->release();              // free again, yet w is still in line
+            BOOST_TEST(sp->locked());
+            AWAIT(sp->acquire());
+            log.push_back("holder");
+            AWAIT(w);
+            RETURN;
+        });
+        loop.run_until_complete(holder);
+        BOOST_TEST(log == (std::vector<std::string>{"waiter", "holder"}));
+    }
+}
+
 // --- event --------------------------------------------------------------------------------
 
 COROLLA_BACKEND_TEST(event_wakes_all_waiters_and_wait_returns_at_once_while_set) {

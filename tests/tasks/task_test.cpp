@@ -215,6 +215,63 @@ COROLLA_BACKEND_TEST(self_cancel_is_delivered_at_the_next_suspension) {
     BOOST_TEST(t.cancelled());
 }
 
+// asyncio's Task.__step: a cancellation requested while the task runs and never delivered
+// (no suspension point after it) turns the task's return into a cancellation.
+COROLLA_BACKEND_TEST(task_returning_with_a_cancel_pending_ends_cancelled) {
+    loop_fixture fx(backend);
+    auto& loop = fx.loop();
+    bool returned = false;
+    auto body = [&]() -> TASK(int) {
+        BOOST_TEST(corolla::current_task().cancel("bye"));
+        returned = true;
+        RETURN 7;
+    };
+    auto t = test::spawn(loop, body);
+    try {
+        (void)loop.run_until_complete(t);
+        BOOST_FAIL("the task should have ended cancelled");
+    } catch (const corolla::cancelled_error& e) {
+        BOOST_TEST(e.message() == "bye");
+    }
+    BOOST_TEST(returned);
+    BOOST_TEST(t.cancelled());
+    BOOST_TEST(t.cancelling() == 1u);
+    BOOST_TEST((t.task_state() == corolla::task_status::cancelled));
+
+    // The same after a suspension, for a void task cancelled by another task's code while
+    // it runs (here: from a callback it calls), and for the request a step made of itself.
+    auto w = loop.create_future<int>();
+    auto void_body = [&]() -> TASK(void) {
+        (void)AWAIT(w);
+        corolla::current_task().cancel();
+    };
+    auto v = test::spawn(loop, void_body);
+    loop.call_soon([&] { w.set_result(1); });
+    BOOST_CHECK_THROW(loop.run_until_complete(v), corolla::cancelled_error);
+    BOOST_TEST(v.cancelled());
+
+    // A request withdrawn with uncancel() before returning no longer wins (3.13).
+    auto withdrawn = [&]() -> TASK(int) {
+        auto me = corolla::current_task();
+        me.cancel();
+        me.uncancel();
+        RETURN 5;
+    };
+    auto u = test::spawn(loop, withdrawn);
+    BOOST_TEST(loop.run_until_complete(u) == 5);
+    BOOST_TEST(!u.cancelled());
+
+    // An exception raised after the request is the task's outcome, as in asyncio.
+    auto failing = [&]() -> TASK(int) {
+        corolla::current_task().cancel();
+        throw std::runtime_error("boom");
+        RETURN 0;
+    };
+    auto f = test::spawn(loop, failing);
+    BOOST_CHECK_THROW(loop.run_until_complete(f), std::runtime_error);
+    BOOST_TEST(!f.cancelled());
+}
+
 COROLLA_BACKEND_TEST(cancelling_a_task_cancels_the_future_it_waits_on) {
     loop_fixture fx(backend);
     auto& loop = fx.loop();

@@ -10,7 +10,7 @@
 
 #include <corolla/core/event_loop.hpp>
 #include <corolla/core/task.hpp>
-#include <corolla/coro/await.hpp>
+#include <corolla/core/task.hpp>
 #include <corolla/fiber/fiber.hpp>
 
 #include "stack_pool.hpp"

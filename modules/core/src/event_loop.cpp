@@ -883,8 +883,11 @@ private:
         return h;
     }
 
+    // asyncio's rule (BaseEventLoop._run_once): rebuild the heap once it holds more than
+    // 100 entries of which more than half are cancelled, else drop cancelled ones from its
+    // head; so the heap never holds much more than twice the live timers, or 100.
     void purge_timers() {
-        if (cancelled_timers_ > 100 && cancelled_timers_ * 2 > timers_.size()) {
+        if (timers_.size() > 100 && cancelled_timers_ * 2 > timers_.size()) {
             std::erase_if(timers_, [](const timer_entry& t) {
                 if (!t.h->cancelled()) return false;
                 t.h->timer_loop_ = nullptr;

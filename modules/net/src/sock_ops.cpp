@@ -14,6 +14,14 @@ namespace detail {
 future_base* io_op::submit(event_loop& loop) {
     sock_->attach(loop, what_);
     args_.fd = sock_->fileno();
+    // A zero-length receive has nothing to wait for (asyncio returns b'' at once); on Linux
+    // recv(2) of 0 bytes with no data says EAGAIN, and io_uring would park it until data
+    // arrives. The socket is still checked (open, on this loop) above.
+    if (args_.len == 0 && args_.kind == io_kind::recv) {
+        args_.res = 0;
+        args_.err = 0;
+        return nullptr;
+    }
     if (loop.try_io(args_)) return nullptr;
     req_ = intrusive_ptr<io_request>(new io_request(loop, args_));
     loop.submit_io(*req_);

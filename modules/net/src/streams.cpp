@@ -295,7 +295,8 @@ future_base* stream_read_op::start(event_loop& loop) {
     s.mode = mode_;
     s.want = n_;
     s.sep = mode_ == mode::line ? std::string("\n") : sep_;
-    if (s.satisfied() || (mode_ == mode::exactly && n_ == 0)) return nullptr;
+    // Asking for nothing never waits (asyncio: read(0) and readexactly(0) return b'').
+    if (s.satisfied() || ((mode_ == mode::exactly || mode_ == mode::some) && n_ == 0)) return nullptr;
     if (!s.sock.is_open()) return nullptr;  // closed by our writer: finish reports it
     s.sock.attach(loop, "stream read");
     s.reading = true;
@@ -332,6 +333,10 @@ std::string stream_read_op::finish(std::exception_ptr injected) {
     // A cancellation that arrived after the buffer filled: the data stays buffered.
     if (injected) std::rethrow_exception(injected);
     const std::size_t n = s.size();
+    if ((mode_ == mode::some || mode_ == mode::exactly) && n_ == 0) {
+        if (s.read_err) throw_os_error(s.read_err, "stream read");  // asyncio raises a stored error first
+        return {};
+    }
     switch (mode_) {
     case mode::some:
         if (n > 0) return s.take(std::min(n, n_));

@@ -20,7 +20,7 @@ semaphore::~semaphore() {
 
 void semaphore::release() {
     if (bound_ >= 0 && value_ >= bound_) throw value_error("bounded_semaphore released too many times");
-    give_back();  // straight to the first waiter, if any
+    hand_over();
 }
 
 detail::intrusive_ptr<detail::waiter> semaphore::line_up(event_loop& loop) {
@@ -30,12 +30,30 @@ detail::intrusive_ptr<detail::waiter> semaphore::line_up(event_loop& loop) {
     return w;
 }
 
+void semaphore::hand_over() noexcept {
+    if (detail::waiter* w = waiters_.pop_front()) {
+        ++granted_;
+        w->set_result();
+    } else {
+        ++value_;
+    }
+}
+
 void semaphore::give_back() noexcept {
     // Cannot throw: the permit handed over here is not back yet, so a bound holds.
-    if (detail::waiter* w = waiters_.pop_front())
-        w->set_result();
-    else
-        ++value_;
+    --granted_;
+    hand_over();
+}
+
+void semaphore::took_grant() noexcept {
+    --granted_;
+    // Permits released while this waiter was on its way stayed in the count, since
+    // acquire() had to line up behind it: they go to those who did, in order (asyncio's
+    // "wake up as many as are available" after a waiter runs).
+    while (value_ > 0 && !waiters_.empty()) {
+        --value_;
+        hand_over();
+    }
 }
 
 }  // namespace corolla

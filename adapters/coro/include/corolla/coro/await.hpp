@@ -17,19 +17,6 @@ namespace corolla {
 
 namespace detail {
 
-inline task_core& require_task(const char* what) {
-    task_core* t = current_task_core();
-    if (!t)
-        throw invalid_state_error(std::string(what) +
-                                  " outside of a task: run the coroutine with create_task() or run()");
-    return *t;
-}
-
-inline void rethrow_injected() {
-    if (task_core* t = current_task_core())
-        if (std::exception_ptr e = t->take_injected()) std::rethrow_exception(e);
-}
-
 template <class T>
 struct future_awaiter {
     future<T> f;

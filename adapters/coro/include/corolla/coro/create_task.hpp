@@ -7,6 +7,7 @@
 
 #include <corolla/core/event_loop.hpp>
 #include <corolla/core/task.hpp>
+#include <corolla/core/task_launcher.hpp>
 #include <corolla/coro/coro.hpp>
 
 namespace corolla {
@@ -45,9 +46,10 @@ protected:
         try {
             if constexpr (std::is_void_v<T>) {
                 p.take();
-                this->set_result();
+                if (!this->finish_if_cancel_pending()) this->set_result();
             } else {
-                this->set_result(p.take());
+                auto value = p.take();
+                if (!this->finish_if_cancel_pending()) this->set_result(std::move(value));
             }
         } catch (const cancelled_error& e) {
             this->finish_cancelled(e.message());
@@ -99,5 +101,15 @@ template <class T>
 task<T> ensure_future(event_loop& loop, coro<T> c) {
     return create_task(loop, std::move(c));
 }
+
+/// Coroutine code for style-free launchers (core/task_launcher.hpp): a call returning a
+/// coro<T> runs through create_task.
+template <class T>
+struct task_launcher<coro<T>> {
+    template <class Fn, class... A>
+    static task<T> launch(event_loop& loop, Fn& fn, A&&... args) {
+        return create_task(loop, fn(std::forward<A>(args)...));
+    }
+};
 
 }  // namespace corolla

@@ -16,15 +16,11 @@
 #include <type_traits>
 #include <utility>
 
-#include <corolla/core/errors.hpp>
 #include <corolla/core/detail/small_pool.hpp>
+#include <corolla/core/errors.hpp>
+#include <corolla/core/generator_state.hpp>
 
 namespace corolla {
-
-/// inspect.getgeneratorstate: created (not started), running (executing its body, or
-/// delegated to by a generator that is), suspended (at a yield), closed (returned,
-/// failed, closed, or moved from).
-enum class generator_state : std::uint8_t { created, running, suspended, closed };
 
 template <class Yield, class Send = void, class Return = void>
 class generator;

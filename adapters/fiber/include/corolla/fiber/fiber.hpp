@@ -30,9 +30,9 @@
 #include <corolla/core/future.hpp>
 #include <corolla/core/sleep.hpp>
 #include <corolla/core/task.hpp>
-#include <corolla/coro/await.hpp>
+#include <corolla/core/task_launcher.hpp>
 #include <corolla/core/operation.hpp>
-#include <corolla/coro/coro.hpp>
+#include <corolla/fiber/detail/bridge.hpp>
 #include <corolla/fiber/detail/fiber_context.hpp>
 
 namespace corolla {
@@ -97,11 +97,11 @@ private:
             if constexpr (std::is_void_v<T>) {
                 (*self->call_)();
                 self->call_.reset();  // captures die on the fiber, before the task completes
-                self->set_result();
+                if (!self->finish_if_cancel_pending()) self->set_result();
             } else {
                 T value = (*self->call_)();
                 self->call_.reset();
-                self->set_result(std::move(value));
+                if (!self->finish_if_cancel_pending()) self->set_result(std::move(value));
             }
         } catch (const fiber_unwind&) {
             // The task is being destroyed unfinished; its future stays pending.
@@ -137,10 +137,35 @@ T await_future(const future<T>& f) {
     return deliver(f);
 }
 
+/// A coroutine type (a coroutine function returns it): spawn_fiber and the fiber forms of
+/// run, timeout and with_task_group take plain code, never one of these.
+template <class R>
+concept coroutine_type = requires { typename R::promise_type; };
+
+/// Runs a bridge coroutine inside the calling fiber until it finishes: each time it
+/// suspends through the task (awaiting a future, yielding), the fiber suspends, and once
+/// the task is woken the fiber resumes the innermost suspended coroutine.
+template <class T>
+T drive_bridge(bridge<T> b, const char* what) {
+    fiber_context& fc = require_fiber(what);
+    task_core& t = *fc.owner();
+    std::coroutine_handle<> next = b.handle();
+    for (;;) {
+        t.resume_point = nullptr;
+        next.resume();
+        if (b.handle().done()) break;
+        void* leaf = t.resume_point;
+        if (!leaf) throw invalid_state_error(std::string(what) + ": it suspended outside the task machinery");
+        fc.suspend();
+        next = std::coroutine_handle<>::from_address(leaf);
+    }
+    return b.take();
+}
+
 template <class F, class... A>
 auto start_fiber(event_loop& loop, fiber_options opts, F&& fn, A&&... args) {
     using R = fiber_result_t<F, A...>;
-    static_assert(!is_coro<R>::value, "spawn_fiber: this callable returns a coro; use create_task for coroutines");
+    static_assert(!coroutine_type<R>, "spawn_fiber: this callable returns a coroutine; use create_task for coroutines");
     using call = fiber_call<F, A...>;
     if (loop.is_closed()) throw loop_closed_error("spawn_fiber on a closed event loop");
     intrusive_ptr<task_state<R>> s(new fiber_task<R, call>(loop, std::move(opts.name), opts.stack_size,
@@ -190,6 +215,16 @@ auto create_task(event_loop& loop, detail::fiber_call<F, A...> code, std::string
     return detail::start_fiber(loop, fiber_options{std::move(name)}, std::move(code));
 }
 
+/// Plain code for style-free launchers (core/task_launcher.hpp): a call returning
+/// anything but a coroutine runs on a fiber of its own.
+template <class R>
+requires(!detail::coroutine_type<R>) struct task_launcher<R> {
+    template <class Fn, class... A>
+    static auto launch(event_loop& loop, Fn& fn, A&&... args) {
+        return spawn_fiber(loop, fn, std::forward<A>(args)...);
+    }
+};
+
 /// Suspends the calling fiber until `f` is done and returns its value (or throws its
 /// exception, or cancelled_error). A done future returns at once, inside a fiber or not.
 template <class T>
@@ -203,31 +238,13 @@ T await(const task<T>& t) {
 /// await(sleep(0s)) yields for exactly one loop iteration, like a coroutine's co_await.
 void await(const sleep_future& s);
 
-/// Runs a coroutine inside the calling fiber (as `co_await c` would inside a coroutine
-/// task): its co_awaits suspend this fiber. Returns the coroutine's value.
-template <class T>
-T await(coro<T> c) {
-    if (!c) throw invalid_state_error("corolla::await of an empty coro");
-    auto h = c.release();
-    struct frame_guard {
-        typename coro<T>::handle_type h;
-        ~frame_guard() { h.destroy(); }
-    } guard{h};
-    detail::fiber_context& fc = detail::require_fiber("corolla::await of a coro");
-    detail::task_core& t = *fc.owner();
-    std::coroutine_handle<> next = h;
-    for (;;) {
-        t.resume_point = nullptr;
-        next.resume();
-        if (h.done()) break;
-        // The coroutine suspended through the task (it awaits a future or yields); the task
-        // resumes this fiber when that is done, and the fiber resumes the coroutine.
-        void* leaf = t.resume_point;
-        if (!leaf) throw invalid_state_error("corolla::await of a coro: it suspended outside the task machinery");
-        fc.suspend();
-        next = std::coroutine_handle<>::from_address(leaf);
-    }
-    return h.promise().take();
+/// Runs a coroutine object (a `coro<T>`, or any coroutine type) inside the calling fiber,
+/// as `co_await c` would inside a coroutine task: its co_awaits suspend this fiber.
+/// Returns the coroutine's value.
+template <class C>
+requires detail::coroutine_type<std::remove_cvref_t<C>> && detail::co_awaitable<std::remove_cvref_t<C>> &&
+    (!std::is_lvalue_reference_v<C>)decltype(auto) await(C&& c) {
+    return detail::drive_bridge(detail::bridge_await(std::remove_cvref_t<C>(std::move(c))), "corolla::await of a coro");
 }
 
 /// Waits for an operation of the sync, queue or net modules (lock.acquire(), q.get(),
@@ -247,26 +264,12 @@ requires operation<std::remove_cvref_t<Op>> &&
     return o.finish(t->take_injected());
 }
 
-namespace detail {
-/// A coroutine awaiter object (await_ready / await_suspend / await_resume).
-template <class A>
-concept awaiter_object = requires(A& a, std::coroutine_handle<> h) {
-    { a.await_ready() } -> std::convertible_to<bool>;
-    a.await_suspend(h);
-    a.await_resume();
-};
-template <class A>
-coro<decltype(std::declval<A&>().await_resume())> await_in_coro(A a) {
-    co_return co_await a;
-}
-}  // namespace detail
-
 /// Any other awaiter a coroutine can co_await (an async generator's next(), ...): it is
 /// awaited through a coroutine run inside this fiber.
 template <class A>
 requires detail::awaiter_object<std::remove_cvref_t<A>>
 decltype(auto) await(A&& a) {
-    return corolla::await(detail::await_in_coro(std::remove_cvref_t<A>(std::forward<A>(a))));
+    return detail::drive_bridge(detail::bridge_await(std::remove_cvref_t<A>(std::forward<A>(a))), "corolla::await");
 }
 
 namespace detail {

@@ -1,7 +1,7 @@
 // fiber_generator<Yield, Send, Return>: a stackful generator. Its body is a plain function
 // running on its own fiber, so it can yield from any call depth — a recursive tree walk,
 // a parser's helper functions — by passing the yielder down. The interface is the
-// stackless generator's (corolla/coro/generator.hpp): next / send / throw_ / close, the
+// stackless generator's (the coroutine adapter's generator.hpp): next / send / throw_ / close, the
 // same generator_state, range-for and return_value(), with Python's semantics.
 //
 //     corolla::fiber_generator<int> walk([&](corolla::yielder<int>& y) { visit(root, y); });
@@ -29,7 +29,7 @@
 
 #include <corolla/core/detail/unique_function.hpp>
 #include <corolla/core/errors.hpp>
-#include <corolla/coro/generator.hpp>
+#include <corolla/core/generator_state.hpp>
 #include <corolla/fiber/detail/fiber_context.hpp>
 
 namespace corolla {

@@ -10,7 +10,6 @@
 #include <utility>
 
 #include <corolla/core/runner.hpp>
-#include <corolla/coro/run.hpp>
 #include <corolla/fiber/fiber.hpp>
 
 namespace corolla {
@@ -19,7 +18,7 @@ namespace corolla {
 /// its exception; keyboard_interrupt when Ctrl+C ended it). The loop is closed on return.
 template <class F>
 requires std::invocable<F&> &&
-    (!detail::is_coro<std::invoke_result_t<F&>>::value)std::invoke_result_t<F&> run(F main, run_options options = {}) {
+    (!detail::coroutine_type<std::invoke_result_t<F&>>)std::invoke_result_t<F&> run(F main, run_options options = {}) {
     using R = std::invoke_result_t<F&>;
     runner r(std::move(options));
     auto t = spawn_fiber(r.get_loop(), fiber_options{"main"}, std::move(main));

@@ -5,7 +5,7 @@
 //     int v = corolla::timeout(2s, [&] { return corolla::await(fetch_task); });
 //     corolla::timeout(2s, [&](corolla::timeout_scope& cm) { cm.reschedule(...); ... });
 //
-// The coroutine overloads (bodies returning coro<T>) live in corolla/coro/timeout.hpp;
+// The coroutine overloads (bodies returning coro<T>) are the coroutine adapter's;
 // both headers can be included together.
 #pragma once
 
@@ -17,7 +17,6 @@
 #include <utility>
 
 #include <corolla/core/timeout_scope.hpp>
-#include <corolla/coro/timeout.hpp>
 #include <corolla/fiber/fiber.hpp>
 
 namespace corolla {
@@ -47,7 +46,7 @@ T run_scoped_inline(Scope& scope, Call&& call) {
 }
 
 template <class R>
-inline constexpr bool fiber_body_result = !is_coro<R>::value;
+inline constexpr bool fiber_body_result = !coroutine_type<R>;
 
 /// A body the fiber timeout accepts: a callable not returning a coro (with or without
 /// the scope).
@@ -80,7 +79,7 @@ requires std::invocable<F&, timeout_scope&> && detail::fiber_body_result<std::in
 /// Runs `body` with a deadline `delay` from now on the running loop.
 template <detail::fiber_timeout_body Body, class Rep, class Period>
 auto timeout(std::chrono::duration<Rep, Period> delay, Body body) {
-    return timeout_at(std::optional<time_point>(detail::running_loop_for("timeout").deadline_after(delay)),
+    return timeout_at(std::optional<time_point>(detail::running_loop("timeout").deadline_after(delay)),
                       std::move(body));
 }
 

@@ -15,7 +15,6 @@
 #include <type_traits>
 
 #include <corolla/core/task_group.hpp>
-#include <corolla/coro/with_task_group.hpp>
 #include <corolla/fiber/fiber.hpp>
 
 namespace corolla {
@@ -27,7 +26,7 @@ void finish_task_group_inline(task_group& tg, std::exception_ptr body_error);
 /// Runs `body(tg)` in the calling fiber, then awaits the group's tasks. Returns the body's
 /// value, or throws exception_group / cancelled_error as task_group describes.
 template <class F>
-requires std::invocable<F&, task_group&> &&(!detail::is_coro<std::invoke_result_t<F&, task_group&>>::value)
+requires std::invocable<F&, task_group&> &&(!detail::coroutine_type<std::invoke_result_t<F&, task_group&>>)
     std::invoke_result_t<F&, task_group&> with_task_group(F body) {
     using R = std::invoke_result_t<F&, task_group&>;
     task_group tg;

@@ -224,11 +224,16 @@ public:
     void arm() {
         inner_.add_done_callback([self = intrusive_ptr<future_base>(this), this](future<T> in) {
             if (this->cancelled()) {
-                // Nobody awaits the inner result any more: report a failure once, here.
-                if (!in.cancelled())
-                    if (auto e = in.exception())
-                        this->loop().call_exception_handler(exception_context{
-                            "Exception in shielded future after its outer future was cancelled", e, {}});
+                // This shield's awaiter is gone. Whether anyone still takes the inner failure
+                // (another shield, a task awaiting it) is known once every callback of this
+                // completion has run: check then, and report what is still unclaimed, once
+                // for the inner future however many shields abandoned it.
+                if (!in.cancelled() && in.state()->has_exception())
+                    this->loop().call_soon([in] {
+                        if (auto e = in.state()->claim_unretrieved_exception())
+                            in.get_loop().call_exception_handler(exception_context{
+                                "Exception in shielded future after its outer future was cancelled", e, {}});
+                    });
                 return;
             }
             if (this->done()) return;
@@ -258,10 +263,12 @@ future<T> shield(const future<T>& inner) {
 
 namespace detail {
 
-/// wait_for's outer future. On timeout it cancels the inner future and completes only
-/// once the inner one has finished cancelling (timeout_error), or with the inner value
-/// when the inner work suppressed the cancellation. A cancellation of the outer future
-/// is forwarded to the inner one and always wins: the outer ends cancelled.
+/// wait_for's outer future (CPython 3.12+: `timeout()` around `await inner`). On timeout
+/// it cancels the inner future and completes only once the inner one has finished
+/// cancelling (timeout_error), or with the inner value when the inner work suppressed the
+/// cancellation. A cancellation of the outer future (the awaiting task's) is forwarded to
+/// the inner one, and the outer then ends as the inner does: cancelled when the inner
+/// honours it, with the inner value or exception when the inner swallows it.
 template <class T>
 class wait_for_state final : public future_state<T> {
 public:
@@ -277,13 +284,15 @@ public:
     }
 
     bool cancel(std::string message) override {
-        if (this->done() || outer_cancelled_) return false;
+        if (this->done()) return false;
+        // The inner result is in but not handed over yet: the request wins, as it does for
+        // a task whose awaited future is already done.
+        if (inner_.done()) return this->cancel_now(std::move(message));
         outer_cancelled_ = true;
-        message_ = std::move(message);
+        message_ = message;
         timer_.cancel();
-        if (inner_.done()) return this->cancel_now(message_);
-        inner_.cancel(message_);
-        return true;
+        // Every request reaches the inner work, as Task.cancel forwards each one.
+        return inner_.cancel(std::move(message));
     }
 
 private:
@@ -295,8 +304,10 @@ private:
     void on_inner(future<T>& in) {
         timer_.cancel();
         if (this->done()) return;
-        if (outer_cancelled_) {
-            if (!in.cancelled()) (void)in.exception();  // mark retrieved: the outer cancel wins
+        // A cancelled inner after an outside request is that request's cancellation, not a
+        // timeout, even when the deadline had passed too (timeout(): the outside request
+        // is still counted, so it is not the timeout's to convert).
+        if (in.cancelled() && outer_cancelled_) {
             this->cancel_now(message_);
             return;
         }

@@ -63,6 +63,14 @@ public:
     std::exception_ptr exception();
     /// True when done with an exception (does not count as retrieving it).
     bool has_exception() const noexcept { return exception_ != nullptr; }
+    /// The exception if nobody has retrieved it yet, marking it retrieved; else null. For
+    /// code that reports a failure nobody will see (an abandoned shielded future) exactly
+    /// once, however many parties abandon it.
+    std::exception_ptr claim_unretrieved_exception() noexcept {
+        if (status_ != future_status::done || !exception_ || retrieved_) return nullptr;
+        retrieved_ = true;
+        return exception_;
+    }
     /// Throws what result() must throw for a future that has no value to give.
     void check_result();
 

@@ -131,6 +131,16 @@ protected:
     virtual std::string describe_code() const = 0;
     /// Completes the future as cancelled (bypassing request_cancel).
     virtual void finish_cancelled(std::string message) = 0;
+    /// For drivers, when the code returned normally: a cancellation requested after the
+    /// last suspension point and never delivered still wins (asyncio's Task.__step: the
+    /// task ends cancelled, with the request's message, and its value is dropped). Returns
+    /// true when it did so; the driver then stores no result.
+    bool finish_if_cancel_pending() {
+        if (!must_cancel_) return false;
+        must_cancel_ = false;
+        finish_cancelled(cancel_message());
+        return true;
+    }
 
     friend class future_base;  // links and unlinks the task as one of its done-callbacks
     void step();
@@ -168,6 +178,23 @@ public:
 
 /// The thread's running task, or null.
 inline task_core* current_task_core() noexcept { return tls_current_task; }
+
+/// For execution styles: the running task, or invalid_state_error naming `what` (code
+/// that suspends must run as a task).
+inline task_core& require_task(const char* what) {
+    task_core* t = current_task_core();
+    if (!t)
+        throw invalid_state_error(std::string(what) +
+                                  " outside of a task: start the code as a task (create_task, run)");
+    return *t;
+}
+
+/// For execution styles, after a suspension: throws what the running task's step wants
+/// thrown there (a cancellation), if anything.
+inline void rethrow_injected() {
+    if (task_core* t = current_task_core())
+        if (std::exception_ptr e = t->take_injected()) std::rethrow_exception(e);
+}
 
 template <class T>
 class task_state : public future_state<T>, public task_core {

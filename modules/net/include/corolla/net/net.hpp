@@ -1,5 +1,5 @@
 // The whole net module: addresses, sockets, the sock_* operations, resolution, streams
-// and servers. Style-agnostic: await its operations from coroutines or fibers alike.
+// and servers. Style-agnostic: its operations are awaited alike from either execution style.
 #pragma once
 
 #include <corolla/net/address.hpp>

@@ -1,15 +1,16 @@
 // Stream servers (asyncio.start_server / start_unix_server): every accepted connection
-// runs the handler as its own task, a coroutine or a fiber, with a reader and a writer:
+// runs the handler as its own task, with a reader and a writer. The handler is task code
+// of either execution style, started through core/task_launcher.hpp by the adapter the
+// caller included for it:
 //
-//     auto srv = net::start_server(loop, [](net::stream_reader r, net::stream_writer w) -> coro<void> {
-//         while (auto line = co_await r.readline(); !line.empty()) w.write(line);
+//     auto srv = net::start_server(loop, [](net::stream_reader r, net::stream_writer w) {
+//         while (auto line = corolla::await(r.readline()); !line.empty()) w.write(line);
 //         w.close();
 //     }, "127.0.0.1", 8080);
-//     co_await srv.serve_forever();          // fiber: corolla::await(srv.serve_forever())
+//     corolla::await(srv.serve_forever());
 //
-// A handler returning a coro<void> runs through create_task (include corolla/coro), a
-// handler returning void through spawn_fiber (include corolla/fiber). The handler object
-// is kept by the server: keep the server alive until wait_closed() completes.
+// The handler object is kept by the server: keep the server alive until wait_closed()
+// completes.
 //
 // Accepting never busy-spins: when accept fails for lack of fds or memory (EMFILE, ENFILE,
 // ENOBUFS, ENOMEM) the listener pauses for accept_retry_delay, logs a warning, and then
@@ -29,6 +30,7 @@
 #include <corolla/core/event_loop.hpp>
 #include <corolla/core/future.hpp>
 #include <corolla/core/operation.hpp>
+#include <corolla/core/task_launcher.hpp>
 #include <corolla/net/address.hpp>
 #include <corolla/net/streams.hpp>
 
@@ -105,18 +107,12 @@ server start_tcp_server(event_loop& loop, connection_starter start, const std::s
 server start_unix_server(event_loop& loop, connection_starter start, const std::string& path,
                          const server_options& options);
 
-/// Wraps a handler in a starter: a coroutine handler through create_task, a plain one
-/// through spawn_fiber (both found by argument-dependent lookup on event_loop, from the
-/// adapter headers the caller includes).
+/// Wraps a handler in a starter that runs it as a task of the execution style its code
+/// is written in (core/task_launcher.hpp; the adapter for it must be included).
 template <class Handler>
 connection_starter make_starter(event_loop& loop, Handler handler) {
-    using result = std::invoke_result_t<Handler&, stream_reader, stream_writer>;
     return [&loop, h = std::move(handler)](stream_reader r, stream_writer w) mutable -> future<void> {
-        if constexpr (std::is_void_v<result>) {
-            return spawn_fiber(loop, h, std::move(r), std::move(w));
-        } else {
-            return create_task(loop, h(std::move(r), std::move(w)));
-        }
+        return launch_task(loop, h, std::move(r), std::move(w));
     };
 }
 

@@ -1,8 +1,8 @@
 // asyncio's low-level socket calls (loop.sock_recv, sock_sendall, sock_accept, ...) as
 // operations: each is awaited the same way from both styles,
 //
-//     std::size_t n = co_await net::sock_recv_into(s, buf);     // coroutine
-//     std::size_t n = corolla::await(net::sock_recv_into(s, buf)); // fiber
+//     std::size_t n = co_await net::sock_recv_into(s, buf);
+//     std::size_t n = corolla::await(net::sock_recv_into(s, buf));  // stackful code
 //
 // and started as a future with as_future(op) (wait_for, gather). One code path for every
 // backend: the call is tried at once; if it would block, it waits as an I/O request that

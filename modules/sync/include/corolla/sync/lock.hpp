@@ -56,6 +56,8 @@ private:
     friend acquire_op;
     detail::intrusive_ptr<detail::waiter> line_up(event_loop& loop);
     void give_back() noexcept { grant_next(); }
+    /// The lock stays held from the hand-over on: nothing to account for.
+    void took_grant() noexcept {}
     /// Lines `w` up for the lock (condition waiters after notify); takes it for `w` at
     /// once when the lock is free.
     void hand_to(detail::waiter& w);

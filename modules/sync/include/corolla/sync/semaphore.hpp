@@ -1,8 +1,11 @@
 // semaphore and bounded_semaphore (asyncio.Semaphore / BoundedSemaphore): a counter of
 // permits. acquire() takes one, waiting in FIFO order while none is free; release()
-// returns one, handing it straight to the first waiter. A waiter cancelled after it was
-// handed a permit passes it on, so cancelled waiters never strand a permit or break the
-// order. A bounded_semaphore refuses (value_error) a release() beyond its initial value.
+// returns one, handing it straight to the first waiter. As in asyncio, a waiter handed a
+// permit still counts until it has run: meanwhile locked() is true and nobody takes a
+// permit ahead of the line (permits released meanwhile go, once it runs, to those who
+// queued behind it). A waiter cancelled after it was handed a permit passes it on, so
+// cancelled waiters never strand a permit or break the order. A bounded_semaphore refuses
+// (value_error) a release() beyond its initial value.
 //
 //     corolla::semaphore sem(10);                         // at most 10 fetches at once
 //     auto permit = co_await sem.scoped();                // coroutine
@@ -31,13 +34,14 @@ public:
     semaphore& operator=(const semaphore&) = delete;
     ~semaphore();
 
-    /// True when acquire() would wait.
-    bool locked() const noexcept { return value_ == 0 || !waiters_.empty(); }
+    /// True when acquire() would wait: no permit is free, or tasks are in line (waiting,
+    /// or handed a permit and not yet run).
+    bool locked() const noexcept { return value_ == 0 || !waiters_.empty() || granted_ != 0; }
     /// Permits free now.
     std::int64_t value() const noexcept { return value_; }
     [[nodiscard]] acquire_op acquire() noexcept;
     [[nodiscard]] detail::scoped_op<semaphore, acquire_op> scoped() noexcept;
-    /// Takes a permit when one is free and nobody waits; never waits.
+    /// Takes a permit when one is free and nobody is in line; never waits.
     bool try_acquire() noexcept {
         if (locked()) return false;
         --value_;
@@ -55,8 +59,12 @@ private:
     friend acquire_op;
     detail::intrusive_ptr<detail::waiter> line_up(event_loop& loop);
     void give_back() noexcept;
+    void took_grant() noexcept;
+    /// One permit is free: to the first waiter, else back to the count.
+    void hand_over() noexcept;
 
     std::int64_t value_;
+    std::int64_t granted_ = 0;  ///< waiters handed a permit that have not run yet
     std::int64_t bound_;  ///< the initial value for a bounded semaphore, else -1
     detail::waiter_list waiters_;
     detail::loop_binding binding_;

@@ -1,6 +1,7 @@
 // The acquire operation shared by lock and semaphore. P provides try_acquire() (the
-// no-wait path), line_up(loop) (a waiter in P's line, bound to `loop`) and give_back()
-// (pass on a lock or permit that was handed to a waiter which will not use it).
+// no-wait path), line_up(loop) (a waiter in P's line, bound to `loop`), give_back()
+// (pass on a lock or permit that was handed to a waiter which will not use it) and
+// took_grant() (a waiter handed one has run and keeps it).
 #pragma once
 
 #include <exception>
@@ -30,7 +31,10 @@ public:
     void finish(std::exception_ptr injected) {
         if (auto w = std::move(w_)) {
             rethrow_unless_granted(*w);
-            if (injected) p_->give_back();  // handed over, then cancelled: pass it on
+            if (injected)
+                p_->give_back();  // handed over, then cancelled: pass it on
+            else
+                p_->took_grant();
         }
         if (injected) std::rethrow_exception(injected);
     }
