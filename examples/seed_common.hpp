@@ -25,6 +25,22 @@ inline void say(std::string line) {
     lines.push_back(std::move(line));
 }
 
+/// print(obj) for an object whose repr holds its address ("<generator object fibo at
+/// 0x7f...>"): on screen as it is, in the transcript with "0x..." for the address, which
+/// differs from run to run.
+inline void print_object(const std::string& repr) {
+    std::printf("%s\n", repr.c_str());
+    const auto at = repr.find(" at 0x");
+    lines.push_back(at == std::string::npos ? repr : repr.substr(0, at) + " at 0x...>");
+}
+
+/// "<what at 0x...>", Python's repr of an object without a repr of its own.
+inline std::string repr(const std::string& what, const void* address) {
+    char buf[2 * sizeof(void*) + 3];
+    std::snprintf(buf, sizeof buf, "%p", address);
+    return "<" + what + " at " + buf + ">";
+}
+
 /// Prints the verdict and returns main's exit code: 0 when the transcript is `expected`
 /// and `also` holds (a check the transcript cannot show, such as a measured time).
 inline int check(const std::vector<std::string>& expected, bool also = true) {
