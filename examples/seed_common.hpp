@@ -88,6 +88,15 @@ public:
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_) / seed_second;
     }
 
+    /// Prints "TIME: 4.0" with what it measured (not in the transcript: it varies a little
+    /// from run to run); true when at least `at_least` seed seconds passed, as they must
+    /// when the blocking sleeps ran one after the other.
+    bool print_time(double at_least) const {
+        const double took = seed_seconds();
+        std::printf("TIME: %.1f (seed seconds, measured on the real clock)\n", took);
+        return took >= at_least;
+    }
+
 private:
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
