@@ -284,9 +284,48 @@ public:
 
     // --- running ---------------------------------------------------------------------
 
-    void run_forever();
+    // The iteration's two drivers, inline with it (see run_once).
+    void run_forever() {
+        check_can_run();
+        struct running_scope {
+            loop_impl& l;
+            event_loop* prev;
+            explicit running_scope(loop_impl& impl) : l(impl), prev(tls_running_loop) {
+                l.running_ = true;
+                l.thread_ = std::this_thread::get_id();
+                tls_running_loop = &l.self_;
+            }
+            ~running_scope() {
+                l.running_ = false;
+                l.stopping_ = false;
+                l.thread_ = {};
+                tls_running_loop = prev;
+            }
+        } scope(*this);
+        for (;;) {
+            run_once(false);
+            if (stopping_) break;
+        }
+    }
 
-    void run_once_public(bool nowait);
+    void run_once_public(bool nowait) {
+        check_can_run();
+        struct once_scope {
+            loop_impl& l;
+            explicit once_scope(loop_impl& impl) : l(impl) {
+                l.running_ = true;
+                l.thread_ = std::this_thread::get_id();
+                tls_running_loop = &l.self_;
+            }
+            ~once_scope() {
+                l.running_ = false;
+                l.thread_ = {};
+                tls_running_loop = nullptr;
+            }
+        } scope(*this);
+        run_once(nowait);
+    }
+
 
     /// Blocks until `timeout` (< 0: no limit), an fd is ready, or another thread queues a
     /// callback. Announces itself first (park_), so call_soon_threadsafe wakes the loop
@@ -334,9 +373,11 @@ public:
         take_threadsafe();
         take_signals();
 
-        const time_point now = timers_.empty() ? time_point{} : clock_->now();
-        while (handle_base* h = timers_.pop_due(now))
-            ready_.push(ready_entry(h));  // the heap's reference moves to the queue
+        if (!timers_.empty()) {  // no clock read without timers
+            const time_point now = clock_->now();
+            while (handle_base* h = timers_.pop_due(now))
+                ready_.push(ready_entry(h));  // the heap's reference moves to the queue
+        }
 
         // The entries queued so far; a task switching straight to the next task's step
         // (take_direct_step) consumes entries of this batch too.

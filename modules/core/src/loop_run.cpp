@@ -22,47 +22,6 @@ loop_impl::loop_impl(event_loop& self, loop_options opts) : self_(self) {
     signal_target_.sel.store(selector_.get(), std::memory_order_release);
 }
 
-void loop_impl::run_forever() {
-    check_can_run();
-    struct running_scope {
-        loop_impl& l;
-        event_loop* prev;
-        explicit running_scope(loop_impl& impl) : l(impl), prev(tls_running_loop) {
-            l.running_ = true;
-            l.thread_ = std::this_thread::get_id();
-            tls_running_loop = &l.self_;
-        }
-        ~running_scope() {
-            l.running_ = false;
-            l.stopping_ = false;
-            l.thread_ = {};
-            tls_running_loop = prev;
-        }
-    } scope(*this);
-    for (;;) {
-        run_once(false);
-        if (stopping_) break;
-    }
-}
-
-void loop_impl::run_once_public(bool nowait) {
-    check_can_run();
-    struct once_scope {
-        loop_impl& l;
-        explicit once_scope(loop_impl& impl) : l(impl) {
-            l.running_ = true;
-            l.thread_ = std::this_thread::get_id();
-            tls_running_loop = &l.self_;
-        }
-        ~once_scope() {
-            l.running_ = false;
-            l.thread_ = {};
-            tls_running_loop = nullptr;
-        }
-    } scope(*this);
-    run_once(nowait);
-}
-
 void loop_impl::report_step_error(std::exception_ptr e) noexcept {
     const std::source_location at = task_core::step_location();
     try {
