@@ -24,16 +24,14 @@
 #include <corolla/coro/coro.hpp>
 #include <corolla/coro/create_task.hpp>
 
+#include "seed_common.hpp"
+#include "seed_transcripts.hpp"
+
 using namespace std::chrono_literals;
 
+using seed::say;
+
 namespace {
-std::vector<std::string> lines;
-
-void say(std::string line) {
-    std::printf("%s\n", line.c_str());
-    lines.push_back(std::move(line));
-}
-
 void hello(std::string name) { say("[hello] Hello, " + name); }
 
 corolla::coro<void> work(int t, std::string name) {
@@ -94,17 +92,8 @@ int main() {
     with_call_later();
     with_call_at();
     only_callbacks();
-    const std::vector<std::string> seed_order{"[work A] start",       "[hello] Hello, Kitty", "[work B] start",
-                                              "[hello] Hello, Jerry", "[work A] stop",        "[hello] Hello, Tom",
-                                              "[work B] stop"};
-    std::vector<std::string> expected{"-- call_later"};
-    expected.insert(expected.end(), seed_order.begin(), seed_order.end());
-    expected.push_back("-- call_at");
-    expected.insert(expected.end(), seed_order.begin(), seed_order.end());
-    for (const char* line : {"-- callbacks and run_forever", "[hello] Hello, Kitty at 0.0",
-                             "[hello] Hello, Jerry at 1.0", "[hello] Hello, Tom at 1.2", "[stop] at 1.5"})
-        expected.emplace_back(line);
-    const bool ok = lines == expected;
-    std::printf("%s\n", ok ? "order as in the seed" : "UNEXPECTED ORDER");
-    return ok ? 0 : 1;
+    auto expected = seed_transcripts::call_ordering;
+    expected.insert(expected.end(), {"-- callbacks and run_forever", "[hello] Hello, Kitty at 0.0",
+                                     "[hello] Hello, Jerry at 1.0", "[hello] Hello, Tom at 1.2", "[stop] at 1.5"});
+    return seed::check(expected);
 }

@@ -17,16 +17,14 @@
 
 #include <corolla/fiber/fiber.hpp>
 
+#include "seed_common.hpp"
+#include "seed_transcripts.hpp"
+
 using namespace std::chrono_literals;
 
+using seed::say;
+
 namespace {
-std::vector<std::string> lines;
-
-void say(std::string line) {
-    std::printf("%s\n", line.c_str());
-    lines.push_back(std::move(line));
-}
-
 void hello(std::string name) { say("[hello] Hello, " + name); }
 
 // An ordinary function: the sleep suspends its fiber, not the thread.
@@ -67,14 +65,5 @@ void with_call_at() {
 int main() {
     with_call_later();
     with_call_at();
-    const std::vector<std::string> seed_order{"[work A] start",       "[hello] Hello, Kitty", "[work B] start",
-                                              "[hello] Hello, Jerry", "[work A] stop",        "[hello] Hello, Tom",
-                                              "[work B] stop"};
-    std::vector<std::string> expected{"-- call_later"};
-    expected.insert(expected.end(), seed_order.begin(), seed_order.end());
-    expected.push_back("-- call_at");
-    expected.insert(expected.end(), seed_order.begin(), seed_order.end());
-    const bool ok = lines == expected;
-    std::printf("%s\n", ok ? "order as in the seed" : "UNEXPECTED ORDER");
-    return ok ? 0 : 1;
+    return seed::check(seed_transcripts::call_ordering);
 }

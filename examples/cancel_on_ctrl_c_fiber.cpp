@@ -1,94 +1,72 @@
-// The seeds' "stop the coroutines on Ctrl+C" lesson in fiber style (see
-// cancel_on_ctrl_c.cpp), twice:
-//  1. a loop-level SIGINT handler lists the loop's tasks (all_tasks) and cancels each one,
-//     printing what cancel() returned; a fiber blocked in a sleep sees cancelled_error
-//     thrown out of it, exactly where a coroutine would;
-//  2. run(main) with a plain function as main: Ctrl+C cancels the main fiber, run()
-//     cancels and awaits the tasks left over and reports keyboard_interrupt.
-// Press Ctrl+C within the first seconds of each part, or pass --simulate-ctrl-c to have
-// the program send SIGINT to itself after 1.5 s (what the test does).
-#include <chrono>
-#include <csignal>
-#include <cstdio>
-#include <cstring>
+// The seeds' "stop the coroutines on Ctrl+C" programs in fiber style (see
+// cancel_on_ctrl_c.cpp, whose notes on the seeds apply here too): plain functions on
+// fibers, the same tasks, the same transcript. A fiber blocked in a sleep sees
+// cancelled_error thrown out of it, exactly where a coroutine would. The six programs,
+// each with its own loop and clock, are driven by ctrl_c_common.hpp.
 #include <string>
 #include <vector>
 
+#include <corolla/core/combinators.hpp>
 #include <corolla/core/wait.hpp>
 #include <corolla/fiber/fiber.hpp>
 #include <corolla/fiber/run.hpp>
 
-using namespace std::chrono_literals;
+#include "ctrl_c_common.hpp"
+
+using seed::say;
 
 namespace {
 
-bool simulate = false;
-int cancelled_true = 0;
+corolla::event_loop& running() { return *corolla::event_loop::running(); }
 
 std::string do_work(int x) {
-    std::printf("waiting: %d\n", x);
+    say("Waiting: " + std::to_string(x));
     corolla::this_fiber::sleep(std::chrono::seconds(x));
-    return "DONE AFTER " + std::to_string(x) + "S";
+    return "Done after " + std::to_string(x) + "s";
 }
 
-void maybe_simulate(corolla::event_loop& loop) {
-    if (simulate) loop.call_later(1500ms, [] { std::raise(SIGINT); });
+// asyncio.wait(tasks) handed to run_until_complete: a coroutine, so a task of its own.
+void wait_for_all(std::vector<corolla::future<std::string>> tasks) { corolla::await(corolla::wait(running(), tasks)); }
+
+auto start_three(int a, int b, int c) {
+    return [=](corolla::event_loop& loop) {
+        std::vector<corolla::future<std::string>> tasks{corolla::spawn_fiber(loop, do_work, a),
+                                                        corolla::spawn_fiber(loop, do_work, b),
+                                                        corolla::spawn_fiber(loop, do_work, c)};
+        return corolla::spawn_fiber(loop, wait_for_all, tasks);
+    };
 }
 
-void part_one() {
-    std::printf("-- part 1: a SIGINT handler cancels every task --\n");
-    corolla::event_loop loop;
-    auto start = loop.time();
-    std::vector<corolla::future<std::string>> tasks{corolla::spawn_fiber(loop, do_work, 1),
-                                                    corolla::spawn_fiber(loop, do_work, 2),
-                                                    corolla::spawn_fiber(loop, do_work, 4)};
-    loop.add_signal_handler(SIGINT, [&] {
-        for (const corolla::task_ref& t : corolla::all_tasks(loop))
-            std::printf("%s\n", t.to_string().c_str());
-        for (const corolla::task_ref& t : corolla::all_tasks(loop)) {
-            bool ok = t.cancel();
-            cancelled_true += ok;
-            std::printf("%s\n", ok ? "True" : "False");
-        }
-    });
-    maybe_simulate(loop);
-    auto [done, pending] = loop.run_until_complete(corolla::wait(loop, tasks));
+void main_waiting() {
+    auto& tasks = ctrl_c::workers;
+    tasks = {corolla::spawn_fiber(do_work, 1), corolla::spawn_fiber(do_work, 2), corolla::spawn_fiber(do_work, 4)};
+    auto [done, pending] = corolla::await(corolla::wait(running(), tasks));
     for (auto& t : done)
-        if (!t.cancelled()) std::printf("Task ret: %s\n", t.result().c_str());
-    loop.remove_signal_handler(SIGINT);
-    std::printf("TIME: %.1f\n", std::chrono::duration<double>(loop.time() - start).count());
+        say("Task res: " + t.result());
+}
+
+void work(int id, int t) {
+    say("Working...");
+    corolla::this_fiber::sleep(std::chrono::seconds(t));
+    say("Work " + std::to_string(id) + " done");
+}
+
+auto gather_work(corolla::event_loop& loop) {
+    auto w1 = corolla::spawn_fiber(loop, work, 1, 1);  // in order: arguments of one call
+    auto w2 = corolla::spawn_fiber(loop, work, 2, 2);  // have no evaluation order
+    auto w3 = corolla::spawn_fiber(loop, work, 3, 3);
+    return corolla::gather(w1, w2, w3);
 }
 
 void main_task() {
-    std::vector<corolla::future<std::string>> tasks{corolla::spawn_fiber(do_work, 1), corolla::spawn_fiber(do_work, 2),
-                                                    corolla::spawn_fiber(do_work, 4)};
-    maybe_simulate(*corolla::event_loop::running());
-    auto [done, pending] = corolla::await(corolla::wait(*corolla::event_loop::running(), tasks));
-    for (auto& t : done)
-        std::printf("Task res: %s\n", t.result().c_str());
-}
-
-bool part_two() {
-    std::printf("-- part 2: run(main) and Ctrl+C --\n");
-    try {
-        corolla::run(main_task);
-    } catch (const corolla::keyboard_interrupt& e) {
-        std::printf("KeyboardInterrupt: %s; the remaining tasks were cancelled\n", e.what());
-        return true;
-    }
-    return false;
+    ctrl_c::press_ctrl_c_after(running(), 1.5);
+    main_waiting();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    simulate = argc > 1 && std::strcmp(argv[1], "--simulate-ctrl-c") == 0;
-    part_one();
-    bool interrupted = part_two();
-    if (!simulate) return 0;
-    // With the simulated Ctrl+C at 1.5 s: the 2 s and 4 s tasks were cancelled in part 1
-    // (task 1 was already done), and part 2 ended with keyboard_interrupt.
-    const bool ok = cancelled_true == 2 && interrupted;
-    std::printf("%s\n", ok ? "behaves as in the seed" : "UNEXPECTED BEHAVIOUR");
-    return ok ? 0 : 1;
+    return ctrl_c::run_seed_programs(
+        argc, argv, start_three, [](corolla::event_loop& loop) { return corolla::spawn_fiber(loop, main_waiting); },
+        gather_work, [] { corolla::run(main_task); });
 }

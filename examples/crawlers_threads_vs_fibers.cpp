@@ -9,64 +9,17 @@
 //
 //   example_crawlers_threads_vs_fibers [--delay-ms N]   (default 200, as the seed)
 // The printed times vary from run to run; what is checked is their relation to the delay.
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <string>
-#include <thread>
-#include <vector>
-
-#include <corolla/core/wait.hpp>
+// The three programs are crawlers_common.hpp's; this file gives the task's crawl.
 #include <corolla/fiber/fiber.hpp>
 
+#include "crawlers_common.hpp"
+
 namespace {
-constexpr int crawlers = 100;
-std::chrono::milliseconds delay{200};
-
-void crawl_url() { std::this_thread::sleep_for(delay); }  // blocks its thread
-
-void crawl_url_fiber() { corolla::this_fiber::sleep(delay); }  // suspends its fiber
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-bool report(const char* what, double took, bool sequential) {
-    const double in_delays = took / std::chrono::duration<double>(delay).count();
-    std::printf("%-26s %8.4f s  (%.1f delays)\n", what, took, in_delays);
-    // One thread doing the waits in turn needs all of them; overlapped waits need about one
-    // (generously bounded, for a loaded machine).
-    return sequential ? in_delays >= crawlers : in_delays < crawlers / 4.0;
-}
+void crawl_url_fiber() { corolla::this_fiber::sleep(crawlers::delay); }  // suspends its fiber
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc == 3 && std::strcmp(argv[1], "--delay-ms") == 0) delay = std::chrono::milliseconds(std::atoi(argv[2]));
-    bool ok = true;
-
-    auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < crawlers; ++i)
-        crawl_url();
-    ok &= report("single thread:", seconds_since(t0), true);
-
-    t0 = std::chrono::steady_clock::now();
-    std::vector<std::thread> threads;
-    for (int i = 0; i < crawlers; ++i)
-        threads.emplace_back(crawl_url);
-    for (auto& t : threads)
-        t.join();
-    ok &= report("100 threads:", seconds_since(t0), false);
-
-    corolla::event_loop loop;  // the real clock: the point is real waiting
-    t0 = std::chrono::steady_clock::now();
-    std::vector<corolla::future<void>> tasks;
-    for (int i = 0; i < crawlers; ++i)
-        tasks.push_back(corolla::spawn_fiber(loop, crawl_url_fiber));
-    loop.run_until_complete(corolla::wait(loop, tasks));
-    ok &= report("100 fibers, 1 thread:", seconds_since(t0), false);
-    loop.close();
-
-    std::printf("%s\n", ok ? "sequential waits add up; overlapped waits take about one" : "UNEXPECTED TIMINGS");
-    return ok ? 0 : 1;
+    return crawlers::run(argc, argv, "100 fibers, 1 thread:", [](corolla::event_loop& loop) {
+        return corolla::spawn_fiber(loop, crawl_url_fiber);
+    });
 }

@@ -1,8 +1,10 @@
 // The seeds' first generator lessons in fiber style (see generators_basics.cpp), with
 // corolla::fiber_generator: the body is a plain function on its own fiber and yields
-// through a yielder, `y.yield(v)` where the coroutine writes `co_yield v`. next(), send(),
-// range-for and return_value() (Python's StopIteration.value) are the same. Same output,
-// then one section the stackless form cannot do: yielding from inside a recursive call.
+// through a yielder, `y.yield(v)` where the coroutine writes `co_yield v`. Calling the
+// generator function only makes the object; next(), send(), range-for and return_value()
+// (Python's StopIteration.value) are the same, and so is the driving code
+// (generators_common.hpp) and the output. Then one section the stackless form cannot do:
+// yielding from inside a recursive call.
 //
 // Python:   def foo():
 //               print("starting...")
@@ -16,26 +18,20 @@
 //           def gen_func(): a = yield 1; print("a: ", a); ...; return "finish"
 //           gen.send(None); gen.send(1); ...   # the last send raises StopIteration("finish")
 // One seed prints `"***20"` where it means "*" * 20; this follows the intent.
-#include <cstdio>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include <corolla/fiber/generator.hpp>
 
+#include "generators_common.hpp"
+#include "seed_transcripts.hpp"
+
 using corolla::fiber_generator;
 using corolla::yielder;
+using generators::say;
+using generators::show;
 
 namespace {
-
-std::vector<std::string> lines;
-
-void say(std::string line) {
-    std::printf("%s\n", line.c_str());
-    lines.push_back(std::move(line));
-}
-
-std::string show(const std::optional<int>& v) { return v ? std::to_string(*v) : "None"; }
 
 // `res = yield 4`: the yield evaluates to what send() passed, or None for next().
 fiber_generator<int, int> foo() {
@@ -96,87 +92,14 @@ void hanoi(int n, char from, char to, char via, yielder<std::string>& y) {
 }  // namespace
 
 int main() {
-    say("-- next");
-    auto g = foo();  // nothing runs yet: a generator starts at its first next()
-    say(std::to_string(*g.next()));
-    say(std::string(20, '*'));
-    say(std::to_string(*g.next()));
-
-    say("-- send");
-    auto h = foo();
-    say(std::to_string(*h.next()));
-    say(std::string(20, '*'));
-    say(std::to_string(*h.send(10)));
-
-    say("-- for");
-    for (int x : fibo(100))
-        say(std::to_string(x));
-    for (int x : one_two_three())
-        say(std::to_string(x));
-    auto three = one_two_three();
-    say(std::to_string(*three.next()));
-    say(std::to_string(*three.next()));
-    say(std::to_string(*three.next()));
-
-    say("-- return value");
-    auto gen = gen_func();
-    for (int i = 0; i < 4; ++i) {
-        // send(None) is next(); a generator refuses any other value before it started.
-        std::optional<int> v = i == 0 ? gen.next() : gen.send(i);
-        if (v)
-            say(std::to_string(*v));
-        else
-            say("e: " + gen.return_value());  // the StopIteration's value
-    }
+    generators::basics(foo, fibo, one_two_three, gen_func);
 
     say("-- fiber only: yield from a nested call");
     fiber_generator<std::string> moves([](yielder<std::string>& y) { hanoi(2, 'A', 'C', 'B', y); });
     for (const auto& m : moves)
         say(m);
 
-    const std::vector<std::string> expected{"-- next",
-                                            "starting...",
-                                            "4",
-                                            "********************",
-                                            "res: None",
-                                            "4",  //
-                                            "-- send",
-                                            "starting...",
-                                            "4",
-                                            "********************",
-                                            "res: 10",
-                                            "4",  //
-                                            "-- for",
-                                            "1",
-                                            "1",
-                                            "2",
-                                            "3",
-                                            "5",
-                                            "8",
-                                            "13",
-                                            "21",
-                                            "34",
-                                            "55",
-                                            "89",  //
-                                            "1",
-                                            "2",
-                                            "3",
-                                            "1",
-                                            "2",
-                                            "3",  //
-                                            "-- return value",
-                                            "1",
-                                            "a: 1",
-                                            "2",
-                                            "b: 2",
-                                            "3",
-                                            "c: 3",
-                                            "e: finish",  //
-                                            "-- fiber only: yield from a nested call",
-                                            "A -> B",
-                                            "A -> C",
-                                            "B -> C"};
-    const bool ok = lines == expected;
-    std::printf("%s\n", ok ? "output as expected" : "UNEXPECTED OUTPUT");
-    return ok ? 0 : 1;
+    auto expected = seed_transcripts::generators_basics;
+    expected.insert(expected.end(), {"-- fiber only: yield from a nested call", "A -> B", "A -> C", "B -> C"});
+    return seed::check(expected);
 }

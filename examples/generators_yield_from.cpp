@@ -1,6 +1,9 @@
 // The seeds' `yield from` lessons with corolla::yield_from: flattening nested loops
 // (itertools.chain), handing control to a sub-generator that sorts country codes sent
 // through its delegator, and a delegator receiving its sub-generator's return value.
+// As in the seed, the chain and the two generators rebuilding it are each shown as an
+// object (C++'s itertools.chain here is std::views::join) and each prints the sequence.
+// The driving code is generators_common.hpp's, shared with the fiber twin.
 //
 // Python:   def chain_yield_from(*args):
 //               for iter_obj in args: yield from iter_obj
@@ -22,7 +25,6 @@
 // The seed draws its country codes from Faker; here they are the ones its output shows.
 // Python's set {'one', 'two'} iterates in no fixed order; std::set is sorted.
 #include <algorithm>
-#include <cstdio>
 #include <optional>
 #include <set>
 #include <string>
@@ -31,32 +33,15 @@
 
 #include <corolla/coro/generator.hpp>
 
+#include "generators_common.hpp"
+#include "seed_transcripts.hpp"
+
 using corolla::generator;
 using corolla::yield_from;
+using generators::say;
+using generators::show;
 
 namespace {
-
-std::vector<std::string> lines;
-
-void say(std::string line) {
-    std::printf("%s\n", line.c_str());
-    lines.push_back(std::move(line));
-}
-
-std::string show(const std::vector<std::string>& v) {
-    std::string s = "[";
-    for (const auto& x : v)
-        s += (s.size() > 1 ? ", '" : "'") + x + "'";
-    return s + "]";
-}
-
-std::string show(const std::optional<int>& v) { return v ? std::to_string(*v) : "None"; }
-
-template <class G>
-G primed(G g) {
-    g.next();
-    return g;
-}
 
 // Nested loops, then the same with yield_from over any range.
 generator<std::string> chain_yield(const std::set<std::string>& first, const std::vector<std::string>& second) {
@@ -110,67 +95,6 @@ generator<int, int, std::string> middle() {
 }  // namespace
 
 int main() {
-    const std::set<std::string> words{"one", "two"};
-    const std::vector<std::string> letters{"a", "c", "e"};  // list('ace')
-
-    say("-- chain");
-    for (const auto& s : chain_yield(words, letters))
-        say(s);
-    for (const auto& s : chain_yield_from(words, letters))
-        say(s);
-
-    say("-- sorted country codes");
-    const std::vector<std::vector<std::string>> nest_country_list{
-        {"KP", "NR", "KN"}, {"GE", "MT", "GN"}, {"CY", "CO", "AE"}};
-    for (const auto& country_list : nest_country_list) {
-        say("country codes " + show(country_list));
-        auto c = primed(sup_coro());
-        for (const auto& country : country_list)
-            c.send(country);
-        c.send("CLOSE");  // ends sub_coro; its return value lands in sup_coro
-    }
-
-    say("-- return value through yield from");
-    auto mid = middle();
-    for (int i = 0; i < 4; ++i) {
-        std::optional<int> v = i == 0 ? mid.next() : mid.send(i);
-        if (v)
-            say(std::to_string(*v));
-        else
-            say("e: " + mid.return_value());
-    }
-
-    const std::vector<std::string> expected{"-- chain",
-                                            "one",
-                                            "two",
-                                            "a",
-                                            "c",
-                                            "e",
-                                            "one",
-                                            "two",
-                                            "a",
-                                            "c",
-                                            "e",                        //
-                                            "-- sorted country codes",  //
-                                            "country codes ['KP', 'NR', 'KN']",
-                                            "sorted ['KN', 'KP', 'NR']",
-                                            "--------------------------------",
-                                            "country codes ['GE', 'MT', 'GN']",
-                                            "sorted ['GE', 'GN', 'MT']",
-                                            "--------------------------------",
-                                            "country codes ['CY', 'CO', 'AE']",
-                                            "sorted ['AE', 'CO', 'CY']",
-                                            "--------------------------------",
-                                            "-- return value through yield from",
-                                            "1",
-                                            "a: 1",
-                                            "2",
-                                            "b: 2",
-                                            "3",
-                                            "c: 3",
-                                            "ret: 4",
-                                            "e: middle Exception"};
-    const bool ok = lines == expected;
-    std::printf("%s\n", ok ? "output as expected" : "UNEXPECTED OUTPUT");
-    return ok ? 0 : 1;
+    generators::yield_from(chain_yield, chain_yield_from, sup_coro, middle);
+    return seed::check(seed_transcripts::generators_yield_from);
 }

@@ -3,8 +3,9 @@
 // a sub-generator that sorts country codes sent through its delegator, and a delegator
 // receiving its sub-generator's return value. `co_yield yield_from(sub)` becomes
 // `y.yield_from(sub)`, which forwards send / throw_ / close the same way; yielding a plain
-// range's elements is a plain function that yields. Same output, then one section the
-// stackless form cannot do: a delegator whose "sub-generator" is an ordinary call.
+// range's elements is a plain function that yields. Same driving code
+// (generators_common.hpp) and output, then one section the stackless form cannot do: a
+// delegator whose "sub-generator" is an ordinary call.
 //
 // Python:   def chain_yield_from(*args):
 //               for iter_obj in args: yield from iter_obj
@@ -26,7 +27,6 @@
 // The seed draws its country codes from Faker; here they are the ones its output shows.
 // Python's set {'one', 'two'} iterates in no fixed order; std::set is sorted.
 #include <algorithm>
-#include <cstdio>
 #include <optional>
 #include <set>
 #include <string>
@@ -35,32 +35,16 @@
 
 #include <corolla/fiber/generator.hpp>
 
+#include "generators_common.hpp"
+#include "seed_transcripts.hpp"
+
 using corolla::fiber_generator;
 using corolla::yielder;
+using generators::primed;
+using generators::say;
+using generators::show;
 
 namespace {
-
-std::vector<std::string> lines;
-
-void say(std::string line) {
-    std::printf("%s\n", line.c_str());
-    lines.push_back(std::move(line));
-}
-
-std::string show(const std::vector<std::string>& v) {
-    std::string s = "[";
-    for (const auto& x : v)
-        s += (s.size() > 1 ? ", '" : "'") + x + "'";
-    return s + "]";
-}
-
-std::string show(const std::optional<int>& v) { return v ? std::to_string(*v) : "None"; }
-
-template <class G>
-G primed(G g) {
-    g.next();
-    return g;
-}
 
 using strings = fiber_generator<std::string>;
 
@@ -149,74 +133,15 @@ fiber_generator<std::monostate, std::string> sup_direct() {
 }  // namespace
 
 int main() {
-    const std::set<std::string> words{"one", "two"};
-    const std::vector<std::string> letters{"a", "c", "e"};  // list('ace')
-
-    say("-- chain");
-    for (const auto& s : chain_yield(words, letters))
-        say(s);
-    for (const auto& s : chain_yield_from(words, letters))
-        say(s);
-
-    say("-- sorted country codes");
-    const std::vector<std::vector<std::string>> nest_country_list{
-        {"KP", "NR", "KN"}, {"GE", "MT", "GN"}, {"CY", "CO", "AE"}};
-    for (const auto& country_list : nest_country_list) {
-        say("country codes " + show(country_list));
-        auto c = primed(sup_coro());
-        for (const auto& country : country_list)
-            c.send(country);
-        c.send("CLOSE");  // ends sub_coro; its return value lands in sup_coro
-    }
-
-    say("-- return value through yield from");
-    auto mid = middle();
-    for (int i = 0; i < 4; ++i) {
-        std::optional<int> v = i == 0 ? mid.next() : mid.send(i);
-        if (v)
-            say(std::to_string(*v));
-        else
-            say("e: " + mid.return_value());
-    }
+    generators::yield_from(chain_yield, chain_yield_from, sup_coro, middle);
 
     say("-- fiber only: a plain call instead of a sub-generator");
     auto direct = primed(sup_direct());
     for (const char* country : {"NZ", "FJ", "TO", "CLOSE"})
         direct.send(country);
 
-    const std::vector<std::string> expected{"-- chain",
-                                            "one",
-                                            "two",
-                                            "a",
-                                            "c",
-                                            "e",
-                                            "one",
-                                            "two",
-                                            "a",
-                                            "c",
-                                            "e",                        //
-                                            "-- sorted country codes",  //
-                                            "country codes ['KP', 'NR', 'KN']",
-                                            "sorted ['KN', 'KP', 'NR']",
-                                            "--------------------------------",
-                                            "country codes ['GE', 'MT', 'GN']",
-                                            "sorted ['GE', 'GN', 'MT']",
-                                            "--------------------------------",
-                                            "country codes ['CY', 'CO', 'AE']",
-                                            "sorted ['AE', 'CO', 'CY']",
-                                            "--------------------------------",
-                                            "-- return value through yield from",
-                                            "1",
-                                            "a: 1",
-                                            "2",
-                                            "b: 2",
-                                            "3",
-                                            "c: 3",
-                                            "ret: 4",
-                                            "e: middle Exception",
-                                            "-- fiber only: a plain call instead of a sub-generator",
-                                            "sorted ['FJ', 'NZ', 'TO']"};
-    const bool ok = lines == expected;
-    std::printf("%s\n", ok ? "output as expected" : "UNEXPECTED OUTPUT");
-    return ok ? 0 : 1;
+    auto expected = seed_transcripts::generators_yield_from;
+    expected.insert(expected.end(),
+                    {"-- fiber only: a plain call instead of a sub-generator", "sorted ['FJ', 'NZ', 'TO']"});
+    return seed::check(expected);
 }

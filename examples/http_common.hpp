@@ -8,10 +8,13 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include <corolla/core/runner.hpp>
+#include <corolla/net/net.hpp>
 
 namespace http_example {
 
@@ -77,6 +80,30 @@ inline std::string answer(const request& q) {
     return response(404, "Not Found", "no such page\n", !q.keep_alive);
 }
 
+/// What the server does once it has tried to read a request head: `failed` is what that
+/// read threw, if anything. Returns the request to answer, or nothing when the connection
+/// ends: the client closed or reset it, or the head was too long (431) or unreadable (400),
+/// which is answered here. Rethrows any other failure.
+inline std::optional<request> accept_head(const std::string& head, std::exception_ptr failed,
+                                          corolla::net::stream_writer& w) {
+    if (failed) {
+        try {
+            std::rethrow_exception(failed);
+        } catch (const corolla::net::incomplete_read_error&) {
+            return std::nullopt;  // the client closed between requests
+        } catch (const corolla::net::limit_overrun_error&) {
+            w.write(response(431, "Request Header Fields Too Large", "", true));
+            return std::nullopt;
+        } catch (const corolla::net::connection_error&) {
+            return std::nullopt;
+        }
+    }
+    request q = parse_request(head);
+    if (!q.bad) return q;
+    w.write(response(400, "Bad Request", "", true));
+    return std::nullopt;
+}
+
 /// The self-test client's check of the answer to `path`.
 inline bool answered_as_expected(std::string_view path, std::string_view head, std::string_view body) {
     if (path == "/") return head.starts_with("HTTP/1.1 200 OK\r\n") && body == hello;
@@ -126,6 +153,18 @@ struct crawl {
 struct tally {
     int ok = 0, wrong = 0, failed = 0, connections = 0;
 };
+
+/// The path of request `i`: the crawl's own, or /get?a=<i> (whose answer is checked).
+inline std::string path_of(const crawl& c, int i) { return c.path.empty() ? "/get?a=" + std::to_string(i) : c.path; }
+
+/// Counts the answer to request `i` as ok or wrong: `a` is the argument the answer
+/// echoes (local_http::arg_a of its body).
+inline void count_answer(const crawl& c, int i, int status, const std::string& a, tally& t) {
+    if (status < 200 || status > 299 || (c.path.empty() && a != std::to_string(i)))
+        ++t.wrong;
+    else
+        ++t.ok;
+}
 
 inline bool parse_url(const std::string& url, crawl& c) {  // host:port/path
     const auto colon = url.find(':'), slash = url.find('/');

@@ -44,24 +44,16 @@ void fetch(const crawl& c, int i, corolla::semaphore& sema, std::vector<net::str
         conn = corolla::await(net::open_connection(c.host, c.port));
         ++t.connections;
     }
-    const std::string path = c.path.empty() ? "/get?a=" + std::to_string(i) : c.path;
-    bool failed = false;
     int status = 0;
     std::string body;
     try {
-        body = local_http::get_fiber(conn, path, false, &status);
+        body = local_http::get_fiber(conn, http_example::path_of(c, i), false, &status);
     } catch (const corolla::error&) {
-        failed = true;  // the server closed or answered what we cannot read
-    }
-    if (failed) {
-        ++t.failed;
+        ++t.failed;  // the server closed or answered what we cannot read
         conn.writer.close();
         return;
     }
-    if (status < 200 || status > 299 || (c.path.empty() && local_http::arg_a(body) != std::to_string(i)))
-        ++t.wrong;
-    else
-        ++t.ok;
+    http_example::count_answer(c, i, status, local_http::arg_a(body), t);
     idle.push_back(std::move(conn));
 }
 

@@ -9,6 +9,8 @@
 // readexactly; every response is checked, and the program exits non-zero on any surprise.
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,28 +34,17 @@ corolla::coro<void> serve(net::stream_reader r, net::stream_writer w) {
     bool keep_alive = true;
     while (keep_alive) {
         std::string head;
-        bool too_long = false;
+        std::exception_ptr failed;
         try {
             head = co_await r.readuntil("\r\n\r\n");
-        } catch (const net::incomplete_read_error&) {
-            break;  // the client closed between requests
-        } catch (const net::limit_overrun_error&) {
-            too_long = true;
-        } catch (const net::connection_error&) {
-            break;
+        } catch (const corolla::error&) {
+            failed = std::current_exception();
         }
-        if (too_long) {
-            w.write(http_example::response(431, "Request Header Fields Too Large", "", true));
-            break;
-        }
-        const http_example::request q = http_example::parse_request(head);
-        if (q.bad) {
-            w.write(http_example::response(400, "Bad Request", "", true));
-            break;
-        }
-        keep_alive = q.keep_alive;
-        if (q.body_length > 0) co_await r.readexactly(q.body_length);  // a body we ignore
-        w.write(http_example::answer(q));
+        const std::optional<http_example::request> q = http_example::accept_head(head, failed, w);
+        if (!q) break;
+        keep_alive = q->keep_alive;
+        if (q->body_length > 0) co_await r.readexactly(q->body_length);  // a body we ignore
+        w.write(http_example::answer(*q));
         co_await w.drain();
     }
     w.close();

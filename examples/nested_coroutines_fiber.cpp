@@ -21,19 +21,18 @@
 #include <corolla/core/wait.hpp>
 #include <corolla/fiber/fiber.hpp>
 
+#include "seed_common.hpp"
+#include "seed_transcripts.hpp"
+
 using namespace std::chrono_literals;
 
+using seed::say;
+
 namespace {
-std::vector<std::string> lines;
 std::shared_ptr<corolla::virtual_clock> virtual_time = std::make_shared<corolla::virtual_clock>();
 
-void say(std::string line) {
-    std::printf("%s\n", line.c_str());
-    lines.push_back(std::move(line));
-}
-
 void blocking_sleep(int seconds) {  // time.sleep: the thread (and so the loop) stands still
-    std::this_thread::sleep_for(seconds * 20ms);
+    seed::blocking_sleep(seconds);
     virtual_time->advance(std::chrono::seconds(seconds));
 }
 
@@ -190,13 +189,18 @@ void wait_one() {
 
 int main() {
     corolla::event_loop loop{corolla::loop_options{.clock = virtual_time}};
+    bool ok = true;
     auto run = [&loop](void (*fn)()) { loop.run_until_complete(corolla::spawn_fiber(loop, fn)); };
-    say("-- call another function");
+    say("-- nested: print_sum waits for compute");
     loop.run_until_complete(corolla::spawn_fiber(loop, print_sum, 1, 2));
     say("-- main waits for its tasks");
+    auto start = loop.time();
     run(main_wait);
+    say("TIME: " + seed::seconds(seed::since(loop, start)));
     say("-- main gathers its tasks");
+    start = loop.time();
     run(main_gather);
+    say("TIME: " + seed::seconds(seed::since(loop, start)));
     say("-- main returns the gathered results");
     for (const auto& result : loop.run_until_complete(corolla::spawn_fiber(loop, main_return_gather)))
         say("Task ret: " + result);
@@ -204,114 +208,27 @@ int main() {
     auto [done, pending] = loop.run_until_complete(corolla::spawn_fiber(loop, main_return_wait));
     for (auto& task : done)
         say("Task ret: " + task.result());
-    say("-- calling functions one after the other");
+    say("-- one after the other, not concurrently");
     run(sequential);
     say("-- tasks that await in a loop");
     run(main_work);
-    say("-- spawn_fiber, then await the tasks");
+    say("-- start tasks, then await them");
     run(main_nested);
     say("-- gather the factorials");
     run(main_factorial);
     say("-- a blocking call inside a task");
+    start = loop.time();
+    const seed::stopwatch blocked;
     std::vector<corolla::future<std::string>> tasks{corolla::spawn_fiber(loop, work_1, 1),
                                                     corolla::spawn_fiber(loop, work_2, 2)};
     auto [dones, pendings] = loop.run_until_complete(corolla::wait(loop, tasks));
     for (auto& task : dones)
         say(task.result());
+    say("TIME: " + seed::seconds(seed::since(loop, start)));
+    ok = blocked.print_time(1.0);  // time.sleep(1) held the loop: nothing else ran
     say("-- wait for one task");
     run(wait_one);
     loop.close();
 
-    const std::vector<std::string> expected{"-- call another function",
-                                            "Compute 1 + 2 ...",
-                                            "1 + 2 = 3",  //
-                                            "-- main waits for its tasks",
-                                            "Waiting: 1",
-                                            "Waiting: 2",
-                                            "Waiting: 4",
-                                            "Task ret: Done after 1s",
-                                            "Task ret: Done after 2s",
-                                            "Task ret: Done after 4s",  //
-                                            "-- main gathers its tasks",
-                                            "Waiting: 1",
-                                            "Waiting: 2",
-                                            "Waiting: 4",
-                                            "Task ret: Done after 1s",
-                                            "Task ret: Done after 2s",
-                                            "Task ret: Done after 4s",  //
-                                            "-- main returns the gathered results",
-                                            "Waiting: 1",
-                                            "Waiting: 2",
-                                            "Waiting: 2",
-                                            "Task ret: Done after 1s",
-                                            "Task ret: Done after 2s",
-                                            "Task ret: Done after 2s",  //
-                                            "-- main returns wait's done and pending",
-                                            "Waiting: 1",
-                                            "Waiting: 2",
-                                            "Waiting: 4",
-                                            "Task ret: Done after 1s",
-                                            "Task ret: Done after 2s",
-                                            "Task ret: Done after 4s",  //
-                                            "-- calling functions one after the other",
-                                            "Task receives the message :'hello' ",
-                                            "hello",
-                                            "Task receives the message :'world' ",
-                                            "world",
-                                            "Finished after 3 s",  //
-                                            "-- tasks that await in a loop",
-                                            "Work 1 is running ..",
-                                            "Work 2 is running ..",
-                                            "Work 3 is running ..",
-                                            "Work 1 is running ..",
-                                            "Work 2 is running ..",
-                                            "Work 3 is running ..",
-                                            "Work 1 is running ..",
-                                            "Work 2 is running ..",
-                                            "Work 3 is running ..",
-                                            "The task's result is : Work 1 is finished!",
-                                            "The task's result is : Work 2 is finished!",
-                                            "The task's result is : Work 3 is finished!",  //
-                                            "-- spawn_fiber, then await the tasks",
-                                            "main",
-                                            "nested1",
-                                            "nested2",
-                                            "nested3",
-                                            "nested4",
-                                            "nested1 is finished!",
-                                            "nested2 is finished!",
-                                            "nested3 is finished!",
-                                            "nested4 is finished!",
-                                            "1",
-                                            "2",
-                                            "3",
-                                            "4",  //
-                                            "-- gather the factorials",
-                                            "Task A: Compute factorial(2)...",
-                                            "Task B: Compute factorial(2)...",
-                                            "Task C: Compute factorial(2)...",
-                                            "Task A: factorial(2) = 2",
-                                            "Task B: Compute factorial(3)...",
-                                            "Task C: Compute factorial(3)...",
-                                            "Task B: factorial(3) = 6",
-                                            "Task C: Compute factorial(4)...",
-                                            "Task C: factorial(4) = 24",
-                                            "[Task A: Finished!, Task B: Finished!, Task C: Finished!]",  //
-                                            "-- a blocking call inside a task",
-                                            "Starting 1",
-                                            "Starting 1",
-                                            "Work 1 is running ..",
-                                            "Starting 2",
-                                            "Work 2 is running ..",
-                                            "Work 1 is running ..",
-                                            "Work 2 is running ..",
-                                            "Work 2 is running ..",
-                                            "Work 1 is running ..",
-                                            "Work 1 is finished",
-                                            "Work 2 is finished",  //
-                                            "-- wait for one task",
-                                            "The task's result is 42"};
-    const bool ok = lines == expected;
-    std::printf("%s\n", ok ? "behaves as in the seeds" : "UNEXPECTED OUTPUT");
-    return ok ? 0 : 1;
+    return seed::check(seed_transcripts::nested_coroutines, ok);
 }

@@ -22,21 +22,18 @@
 #include <corolla/sync/semaphore.hpp>
 
 #include "local_http.hpp"
+#include "seed_common.hpp"
+#include "seed_transcripts.hpp"
 
 using namespace std::chrono_literals;
 namespace net = corolla::net;
+
+using seed::say;
 
 namespace {
 const std::vector<int> numbers{42, 7, 93, 15, 61, 3, 28};
 corolla::semaphore sema(3);
 int port = 0;
-std::vector<std::string> lines;
-
-void say(std::string line) {
-    std::printf("%s\n", line.c_str());
-    lines.push_back(std::move(line));
-}
-
 corolla::coro<int> collect_result(int a) {
     auto permit = co_await sema.scoped();
     auto c = co_await net::open_connection("127.0.0.1", port);  // the fetch
@@ -80,12 +77,5 @@ int main() {
     srv.close();
     loop.run_until_complete(corolla::as_future(loop, srv.wait_closed()));
     loop.close();
-    std::vector<std::string> expected;
-    for (int n : numbers)
-        expected.push_back("producing " + std::to_string(n));
-    for (int n : {3, 7, 15, 28, 42, 61, 93})
-        expected.push_back("consuming " + std::to_string(n) + "...");
-    const bool ok = lines == expected;
-    std::printf("%s\n", ok ? "lowest first, as in the seed" : "UNEXPECTED OUTPUT");
-    return ok ? 0 : 1;
+    return seed::check(seed_transcripts::queue_priority);
 }

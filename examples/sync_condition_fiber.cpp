@@ -9,16 +9,14 @@
 #include <corolla/fiber/fiber.hpp>
 #include <corolla/sync/condition.hpp>
 
+#include "seed_common.hpp"
+#include "seed_transcripts.hpp"
+
 using namespace std::chrono_literals;
 
+using seed::say;
+
 namespace {
-std::vector<std::string> lines;
-
-void say(std::string line) {
-    std::printf("%s\n", line.c_str());
-    lines.push_back(std::move(line));
-}
-
 void consumer(corolla::condition& cond, std::string name, int second) {
     corolla::this_fiber::sleep(std::chrono::seconds(second));
     auto held = corolla::await(cond.scoped());
@@ -67,14 +65,5 @@ int main() {
     corolla::event_loop loop{corolla::loop_options{.clock = std::make_shared<corolla::virtual_clock>()}};
     loop.run_until_complete(corolla::spawn_fiber(loop, main_fiber, std::ref(loop)));
     loop.close();
-    const std::vector<std::string> expected{"notifying consumer 1",
-                                            "c1: Resource is available to consumer",
-                                            "notifying consumer 2",
-                                            "c2: Resource is available to consumer",
-                                            "Making resource available",
-                                            "c1: Resource is available to consumer",
-                                            "c2: Resource is available to consumer"};
-    const bool ok = lines == expected;
-    std::printf("%s\n", ok ? "output as in the seed" : "UNEXPECTED OUTPUT");
-    return ok ? 0 : 1;
+    return seed::check(seed_transcripts::sync_condition);
 }

@@ -8,16 +8,14 @@
 #include <corolla/fiber/fiber.hpp>
 #include <corolla/sync/event.hpp>
 
+#include "seed_common.hpp"
+#include "seed_transcripts.hpp"
+
 using namespace std::chrono_literals;
 
+using seed::say;
+
 namespace {
-std::vector<std::string> lines;
-
-void say(std::string line) {
-    std::printf("%s\n", line.c_str());
-    lines.push_back(std::move(line));
-}
-
 const char* py_bool(bool b) { return b ? "True" : "False"; }
 
 void test(std::string name, corolla::event& event) {
@@ -44,10 +42,5 @@ int main() {
     corolla::event_loop loop{corolla::loop_options{.clock = std::make_shared<corolla::virtual_clock>()}};
     loop.run_until_complete(corolla::spawn_fiber(loop, main_fiber, std::ref(loop)));
     loop.close();
-    const std::vector<std::string> expected{"event start state: False",  "e1 waiting for event", "e2 waiting for event",
-                                            "setting event in callback", "e1 triggered",         "e2 triggered",
-                                            "event end state: True"};
-    const bool ok = lines == expected;
-    std::printf("%s\n", ok ? "output as in the seed" : "UNEXPECTED OUTPUT");
-    return ok ? 0 : 1;
+    return seed::check(seed_transcripts::sync_event);
 }

@@ -18,16 +18,14 @@
 #include <corolla/coro/create_task.hpp>
 #include <corolla/sync/lock.hpp>
 
+#include "seed_common.hpp"
+#include "seed_transcripts.hpp"
+
 using namespace std::chrono_literals;
 
+using seed::say;
+
 namespace {
-std::vector<std::string> lines;
-
-void say(std::string line) {
-    std::printf("%s\n", line.c_str());
-    lines.push_back(std::move(line));
-}
-
 corolla::coro<void> test(std::string locker, corolla::lock& lock) {
     say(locker + " waiting for the lock");
     {
@@ -55,10 +53,5 @@ int main() {
     corolla::event_loop loop{corolla::loop_options{.clock = std::make_shared<corolla::virtual_clock>()}};
     loop.run_until_complete(corolla::create_task(loop, main_task(loop)));
     loop.close();
-    const std::vector<std::string> expected{
-        "l1 waiting for the lock", "l2 waiting for the lock", "callback releasing lock", "l1 acquired lock",
-        "l1 released lock",        "l2 acquired lock",        "l2 released lock"};
-    const bool ok = lines == expected;
-    std::printf("%s\n", ok ? "output as in the seed" : "UNEXPECTED OUTPUT");
-    return ok ? 0 : 1;
+    return seed::check(seed_transcripts::sync_lock);
 }

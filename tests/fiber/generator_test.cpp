@@ -253,6 +253,16 @@ BOOST_AUTO_TEST_CASE(yield_from_forwards_send_throw_and_close_and_returns_the_va
     BOOST_TEST(closes == (strings{"sub closed", "outer closed"}));
 }
 
+BOOST_AUTO_TEST_CASE(a_generator_prints_as_python_generator_objects_do) {
+    auto g = counted(3);  // nothing ran: calling the function only made the object
+    const std::string printed = g.to_string();
+    BOOST_TEST(printed.starts_with("<generator object counted at 0x"));
+    BOOST_TEST(printed.ends_with(">"));
+    BOOST_TEST((g.state() == generator_state::created));
+    auto h = counted(3);
+    BOOST_TEST(h.to_string() != printed);  // "at" tells the objects apart
+}
+
 BOOST_AUTO_TEST_CASE(destroying_a_suspended_generator_unwinds_its_stack) {
     int alive = 0;
     struct counted_obj {

@@ -156,6 +156,16 @@ BOOST_AUTO_TEST_CASE(next_yields_in_order_then_reports_the_end_with_an_empty_opt
     BOOST_TEST((g.state() == generator_state::closed));
 }
 
+BOOST_AUTO_TEST_CASE(a_generator_prints_as_python_generator_objects_do) {
+    auto g = count_to(3);  // nothing ran: calling the function only made the object
+    const std::string printed = g.to_string();
+    BOOST_TEST(printed.starts_with("<generator object count_to at 0x"));
+    BOOST_TEST(printed.ends_with(">"));
+    BOOST_TEST((g.state() == generator_state::created));
+    auto h = count_to(3);
+    BOOST_TEST(h.to_string() != printed);  // "at" tells the objects apart
+}
+
 BOOST_AUTO_TEST_CASE(return_value_is_the_stop_iteration_value) {
     auto g = count_then_return(1, "finish");
     BOOST_CHECK_THROW(g.return_value(), invalid_state_error);  // created

@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include <corolla/core/event_loop.hpp>
+#include "loop_impl.hpp"
 #include "loop_registry.hpp"
 
 namespace corolla {
@@ -184,6 +185,25 @@ void task_core::abandon() noexcept {
     if (tracked_) {
         tracked_ = false;
         self_.release();
+    }
+}
+
+// --- the loop's list of live tasks (all_tasks) ---------------------------------------
+
+std::vector<task_core*> loop_impl::live_tasks() const {
+    std::vector<task_core*> v;
+    for (task_core* t = tasks_head_; t; t = t->next_task)
+        v.push_back(t);
+    std::reverse(v.begin(), v.end());  // creation order (the list grows at its head)
+    return v;
+}
+
+/// Tasks still pending at close are abandoned: their code is destroyed (running the
+/// destructors of its locals); each reports "destroyed while pending" when it goes.
+void loop_impl::abandon_tasks() noexcept {
+    while (task_core* t = tasks_head_) {
+        untrack_task(t);
+        t->abandon();  // may destroy the task, which then reports itself
     }
 }
 

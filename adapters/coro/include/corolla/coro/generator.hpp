@@ -13,6 +13,8 @@
 #include <iterator>
 #include <optional>
 #include <ranges>
+#include <source_location>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -212,7 +214,13 @@ void gen_destroy(gen_node<Yield, Send>* top) noexcept {
 template <class Yield, class Send, class Return>
 class gen_promise : public gen_node<Yield, Send>, public gen_return_slot<Return> {
 public:
+    // The default argument is evaluated in the generator function itself, so it names it
+    // (for to_string()).
+    gen_promise(std::source_location where = std::source_location::current()) noexcept  // NOLINT
+        : where_(where) {}
     generator<Yield, Send, Return> get_return_object() noexcept;
+
+    std::source_location where_;
 };
 
 template <class Yield, class Send, class G, bool Owned>
@@ -330,6 +338,13 @@ public:
         return *this;
     }
     ~generator() { reset(); }
+
+    /// Python's repr(g): "<generator object fibo at 0x...>", named after the generator
+    /// function.
+    std::string to_string() const {
+        return detail::generator_repr(node_ ? static_cast<const promise_type*>(node_)->where_.function_name() : "",
+                                      node_);
+    }
 
     generator_state state() const noexcept {
         if (!node_ || node_->self_.done()) return generator_state::closed;

@@ -24,7 +24,9 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 #include <corolla/core/detail/unique_function.hpp>
@@ -109,11 +111,22 @@ public:
         : s_(new frame(stack_size,
                        [fn = std::forward<F>(body), ... a = std::forward<A>(args)](yielder_type& y) mutable -> Return {
                            return std::invoke(fn, y, a...);
-                       })) {}
+                       })) {
+        body_type_ = &typeid(std::decay_t<F>);
+    }
 
     fiber_generator(fiber_generator&&) noexcept = default;
     fiber_generator& operator=(fiber_generator&&) noexcept = default;
     ~fiber_generator() = default;
+
+    /// Python's repr(g): "<generator object fibo at 0x...>". A body lambda is named after
+    /// the function that wrote it (the generator function of the Python original); a
+    /// function object after its type.
+    std::string to_string() const {
+        std::string body = body_type_ ? detail::describe_callable(nullptr, *body_type_) : std::string();
+        if (auto lambda = body.find("::{lambda"); lambda != std::string::npos) body.erase(lambda);
+        return detail::generator_repr(body, s_.get());
+    }
 
     generator_state state() const noexcept {
         if (!s_ || s_->closed) return generator_state::closed;
@@ -274,6 +287,7 @@ private:
     }
 
     std::unique_ptr<frame> s_;
+    const std::type_info* body_type_ = nullptr;  // for to_string()
     Yield* last_ = nullptr;
 };
 

@@ -61,21 +61,39 @@ struct loop_anchor;  // corolla/core/detail/loop_anchor.hpp
 class task_core;
 }  // namespace detail
 
-/// Iteration contract (one call of run_once, as asyncio's _run_once):
-///  1. Cancelled timers at the top of the heap are dropped; if more than half of the
-///     heap (and over 100 entries) is cancelled, the heap is rebuilt (bounded growth).
-///  2. The selector is polled. It waits until the earliest timer is due, or forever if
-///     there is none; it does not wait at all when callbacks are ready or stop() was
-///     called. With a virtual clock it never waits for a timer: it polls, then jumps
-///     the clock to the earliest deadline. When work is already queued (callbacks,
-///     stop(), a call_soon_threadsafe or a signal) and no fd is registered, the poll is
-///     skipped: it could report nothing, and wakes and signals are seen without it.
-///  3. Callbacks of ready fds, pending signals and call_soon_threadsafe are queued.
-///  4. Every timer whose deadline is <= time() is queued, in (deadline, insertion)
-///     order. A timer never fires before its deadline.
-///  5. Exactly the callbacks queued so far run, FIFO; anything they schedule runs in the
-///     next iteration. Cancelled callbacks are skipped. An exception escaping a callback
-///     goes to the exception handler and the loop goes on.
+/// Iteration contract: one call of run_once, as asyncio's BaseEventLoop._run_once. This is
+/// the one description of an iteration; the code is loop_impl::run_once (core's src/).
+///  1. Timers: cancelled timers at the top of the heap are dropped; when the heap holds
+///     more than 100 entries of which more than half are cancelled, it is rebuilt
+///     without them (asyncio's rule: memory stays bounded under start/cancel churn).
+///  2. Poll or park. With callbacks ready, stop() called, a call_soon_threadsafe or a
+///     signal pending, the selector is polled without waiting, and not at all when no fd
+///     is registered (it could report nothing; wakes and signals are flags, seen below).
+///     Otherwise the loop parks until the earliest timer is due (forever without one):
+///     in the selector, or, when nothing could be reported by it (no fd, no request in a
+///     completion backend, no signal handler), on a futex (Linux). Another thread's
+///     call_soon_threadsafe wakes a parked loop once and never a running one. With a
+///     virtual clock the loop never waits for a timer: it polls, then jumps the clock to
+///     the earliest deadline.
+///  3. Ready fds: I/O requests waiting on a ready fd (receives, sends, accepts, connects)
+///     are performed right here, in line order, so the task they wake finds its bytes;
+///     the fd's reader / writer callbacks are queued. A completion backend's finished
+///     requests are then reaped and delivered the same way. Then call_soon_threadsafe's
+///     callbacks and the handlers of delivered signals are queued.
+///  4. Every timer whose deadline is <= time() is queued, in (deadline, insertion) order.
+///     A timer never fires before its deadline.
+///  5. Exactly the entries queued so far (callbacks and task steps) run, FIFO; anything
+///     they schedule runs in the next iteration. Cancelled callbacks are skipped; an
+///     exception escaping a callback goes to the exception handler and the loop goes on.
+///     A task step may be run directly by the task's driver (without the loop's
+///     bookkeeping around a callback), and a task that yields may hand its turn straight
+///     to the next queued task step of this batch (take_direct_step): same order, fewer
+///     switches. Debug mode turns both off and times every callback (slow-callback
+///     warnings).
+/// stop() makes run_forever return after the current iteration (called before
+/// run_forever, the next run does one iteration). close() drops queued callbacks and
+/// timers, cancels requests in flight, unregisters fds and signals, and is refused while
+/// the loop runs.
 class event_loop {
 public:
     event_loop();
