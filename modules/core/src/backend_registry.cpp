@@ -3,11 +3,19 @@
 #include <algorithm>
 #include <cstdlib>
 #include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include <corolla/core/errors.hpp>
 
 #ifndef COROLLA_DEFAULT_BACKEND
 #define COROLLA_DEFAULT_BACKEND "auto"
+#endif
+// The backends this build of corolla compiled ("epoll,poll"), for the message a program
+// linking none of them gets.
+#ifndef COROLLA_BUILT_BACKENDS
+#define COROLLA_BUILT_BACKENDS ""
 #endif
 
 namespace corolla {
@@ -34,6 +42,23 @@ std::string join(const std::vector<std::string>& names) {
     for (const auto& n : names)
         s += (s.empty() ? "" : ", ") + n;
     return s.empty() ? "none" : s;
+}
+
+// A backend registers itself when its component is linked; a program that links only
+// corolla::core has none, and is told which targets would give it one.
+[[noreturn]] void throw_no_backend_linked() {
+    std::vector<std::string> built;
+    for (std::string_view rest = COROLLA_BUILT_BACKENDS; !rest.empty();) {
+        const auto comma = std::min(rest.find(','), rest.size());
+        built.emplace_back(rest.substr(0, comma));
+        rest.remove_prefix(std::min(comma + 1, rest.size()));
+    }
+    std::string targets;
+    for (const auto& b : built)
+        targets += (targets.empty() ? "corolla::" : ", corolla::") + b;
+    throw backend_unavailable_error("no backend linked into this program: link one of " +
+                                    (targets.empty() ? std::string("the corolla backend targets") : targets) +
+                                    " (compiled in this build: " + join(built) + ")");
 }
 
 }  // namespace
@@ -73,6 +98,7 @@ std::string resolve_backend(std::string_view requested) {
         want = (env && *env) ? env : std::string(default_backend_name());
     }
     const auto all = snapshot();
+    if (all.empty()) throw_no_backend_linked();
     if (want == "auto") {
         for (const auto& b : all)
             if (b.auto_eligible && b.probe()) return b.name;
