@@ -33,7 +33,7 @@ namespace {
 loop_options options_for(const std::string& backend, std::size_t fiber_stack = 0) {
     loop_options options;
     options.backend = backend;
-    options.fiber_stack_size = fiber_stack;
+    options.stack_size = fiber_stack;
     return options;
 }
 

@@ -342,8 +342,8 @@ COROLLA_BACKEND_TEST(stacks_are_reused_not_mapped_per_spawn) {
 
 COROLLA_BACKEND_TEST(stack_size_comes_from_the_fiber_then_the_loop) {
     const std::size_t big = std::size_t{4} << 20;
-    corolla::event_loop loop{corolla::loop_options{.backend = backend, .fiber_stack_size = big}};
-    BOOST_TEST(loop.fiber_stack_size() == big);
+    corolla::event_loop loop{corolla::loop_options{.backend = backend, .stack_size = big}};
+    BOOST_TEST(loop.stack_size() == big);
     // ~2 MiB of frames: more than the default stack, within the loop's and the fiber's.
     auto from_loop = corolla::spawn_fiber(loop, [] { return deep(2000); });
     auto from_fiber =

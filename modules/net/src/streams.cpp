@@ -333,10 +333,7 @@ std::string stream_read_op::finish(std::exception_ptr injected) {
     // A cancellation that arrived after the buffer filled: the data stays buffered.
     if (injected) std::rethrow_exception(injected);
     const std::size_t n = s.size();
-    if ((mode_ == mode::some || mode_ == mode::exactly) && n_ == 0) {
-        if (s.read_err) throw_os_error(s.read_err, "stream read");  // asyncio raises a stored error first
-        return {};
-    }
+    if ((mode_ == mode::some || mode_ == mode::exactly) && n_ == 0 && n == 0 && !s.read_err) return {};  // b''
     switch (mode_) {
     case mode::some:
         if (n > 0) return s.take(std::min(n, n_));

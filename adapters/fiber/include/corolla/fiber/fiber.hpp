@@ -42,7 +42,7 @@ struct fiber_options {
     /// The task's name; empty: "Task-N".
     std::string name{};
     /// Usable stack bytes (rounded up to pages); 0: the loop's
-    /// loop_options::fiber_stack_size, or 128 KiB (512 KiB in sanitizer builds).
+    /// loop_options::stack_size, or 128 KiB (512 KiB in sanitizer builds).
     std::size_t stack_size = 0;
 };
 
@@ -72,7 +72,7 @@ public:
     fiber_task(event_loop& loop, std::string&& name, std::size_t stack_size, Call&& call)
         : task_state<T>(loop, std::move(name)),
           call_(std::move(call)),
-          ctx_(this, stack_size ? stack_size : loop.fiber_stack_size(), &fiber_task::entry, this) {
+          ctx_(this, stack_size ? stack_size : loop.stack_size(), &fiber_task::entry, this) {
         this->direct_steps = true;
     }
     ~fiber_task() override { fiber_task::destroy_code(); }
@@ -140,7 +140,9 @@ T await_future(const future<T>& f) {
 /// A coroutine type (a coroutine function returns it): spawn_fiber and the fiber forms of
 /// run, timeout and with_task_group take plain code, never one of these.
 template <class R>
-concept coroutine_type = requires { typename R::promise_type; };
+concept coroutine_type = requires {
+    typename R::promise_type;
+};
 
 /// Runs a bridge coroutine inside the calling fiber until it finishes: each time it
 /// suspends through the task (awaiting a future, yielding), the fiber suspends, and once

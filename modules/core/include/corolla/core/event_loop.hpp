@@ -256,8 +256,8 @@ public:
 
     void set_debug(bool on) noexcept;
     bool get_debug() const noexcept;
-    /// loop_options::fiber_stack_size (0: the fiber adapter's default).
-    std::size_t fiber_stack_size() const noexcept;
+    /// loop_options::stack_size (0: the stackful style's default).
+    std::size_t stack_size() const noexcept;
     void set_slow_callback_duration(duration d) noexcept;
     duration slow_callback_duration() const noexcept;
 
@@ -276,7 +276,7 @@ public:
     /// holds (released if this throws). No allocation: the queue entry is the task.
     void schedule_task_step(detail::task_core* t);
     /// Internal (drivers that switch between tasks without returning to the loop, such as
-    /// fibers): when the next entry of the callbacks this iteration is running is a step
+    /// stackful ones): when the next entry of the callbacks this iteration is running is a step
     /// of a task other than `from` whose step may run directly (task_core::direct_ready),
     /// takes it off the queue and switches the step bookkeeping from `from` (which has
     /// suspended) to it, and returns it; the caller must then resume it. Else null.

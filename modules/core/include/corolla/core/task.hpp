@@ -1,5 +1,5 @@
 // task<T>: a future driven by code (asyncio.Task). The same type is returned for a
-// coroutine (create_task, adapters/coro) and, later, a fiber (spawn_fiber, adapters/fiber):
+// coroutine and for stackful code, each started by its execution style's adapter:
 // names, cancellation, current_task() and all_tasks() treat both alike. The style-specific
 // part is a small driver interface (resume the code, destroy it, describe it).
 #pragma once
@@ -67,7 +67,7 @@ public:
     /// Opaque resume point a driver may keep (a coroutine handle address).
     void* resume_point = nullptr;
     /// Set by a driver while the task is suspended in a state that another task's step
-    /// may switch to directly (a fiber: its context), else null; see
+    /// may switch to directly (a stackful task: its context), else null; see
     /// event_loop::take_direct_step.
     void* direct = nullptr;
     /// Set by a driver that implements run_direct_step().
@@ -97,7 +97,7 @@ public:
         if (done) finished();
     }
     /// For drivers: this task's step ends with the task suspended and `next`'s step
-    /// begins on the same thread (a direct switch between two fibers). The driver clears
+    /// begins on the same thread (a direct switch between two stackful tasks). The driver clears
     /// next.direct once it has read it.
     void switch_step_to(task_core& next) noexcept {
         running_ = false;

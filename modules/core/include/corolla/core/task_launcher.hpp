@@ -22,9 +22,10 @@ struct task_launcher;
 template <class Fn, class... A>
 auto launch_task(event_loop& loop, Fn& fn, A&&... args) {
     using result = std::invoke_result_t<Fn&, A...>;
-    static_assert(requires { sizeof(task_launcher<result>); },
-                  "launch_task: no execution style runs this code; include the adapter for it (a coroutine "
-                  "function's result needs the coroutine adapter, plain code the stackful one)");
+    static_assert(
+        requires { sizeof(task_launcher<result>); },
+        "launch_task: no execution style runs this code; include the adapter for it (a coroutine "
+        "function's result needs the coroutine adapter, plain code the stackful one)");
     return task_launcher<result>::launch(loop, fn, std::forward<A>(args)...);
 }
 

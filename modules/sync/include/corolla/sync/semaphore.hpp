@@ -65,7 +65,7 @@ private:
 
     std::int64_t value_;
     std::int64_t granted_ = 0;  ///< waiters handed a permit that have not run yet
-    std::int64_t bound_;  ///< the initial value for a bounded semaphore, else -1
+    std::int64_t bound_;        ///< the initial value for a bounded semaphore, else -1
     detail::waiter_list waiters_;
     detail::loop_binding binding_;
 };

@@ -25,8 +25,11 @@ concept awaiter_object = requires(A& a, std::coroutine_handle<> h) {
 /// Something a coroutine can co_await: an awaiter, or a type with a member or free
 /// operator co_await (taken as an rvalue, as a temporary would be).
 template <class A>
-concept co_awaitable = awaiter_object<A> || requires(A&& a) { std::move(a).operator co_await(); } ||
-                       requires(A&& a) { operator co_await(std::move(a)); };
+concept co_awaitable = awaiter_object<A> || requires(A&& a) {
+    std::move(a).operator co_await();
+} || requires(A&& a) {
+    operator co_await(std::move(a));
+};
 
 template <class A>
 decltype(auto) get_awaiter(A&& a) {
@@ -40,7 +43,8 @@ decltype(auto) get_awaiter(A&& a) {
 
 /// What co_await of an `A` gives.
 template <class A>
-using await_result_t = decltype(std::declval<std::remove_cvref_t<decltype(get_awaiter(std::declval<A>()))>&>().await_resume());
+using await_result_t =
+    decltype(std::declval<std::remove_cvref_t<decltype(get_awaiter(std::declval<A>()))>&>().await_resume());
 
 template <class T>
 struct bridge_result {
