@@ -25,6 +25,7 @@
 #include "support/backend_matrix.hpp"
 #include "support/bytes.hpp"
 #include "support/loop_fixture.hpp"
+#include "support/sock_helpers.hpp"
 #include "support/style.hpp"
 
 using namespace std::chrono_literals;
@@ -35,93 +36,7 @@ namespace net = corolla::net;
 using corolla::test::fnv1a;
 using corolla::test::random_bytes;
 
-namespace {
-
-net::socket tcp_listener(net::address& bound) {
-    net::socket l(AF_INET, SOCK_STREAM);
-    l.set_reuse_address(true);
-    l.bind(net::address::ipv4("127.0.0.1", 0));
-    l.listen(64);
-    bound = l.local_address();
-    return l;
-}
-
-std::string unix_path(const char* tag) {
-    return "/tmp/corolla-test-" + std::to_string(::getpid()) + "-" + tag + "-" + test::style_name;
-}
-
-/// Echoes everything until EOF, then closes.
-TASK(void) echo_connection(net::socket conn) {
-    std::vector<std::byte> buf(4096);
-    for (;;) {
-        const std::size_t n = AWAIT(net::sock_recv_into(conn, buf));
-        if (n == 0) break;
-        AWAIT(net::sock_sendall(conn, std::string_view(reinterpret_cast<const char*>(buf.data()), n)));
-    }
-    RETURN;
-}
-
-TASK(void) serve_one(net::socket& listener) {
-    net::accepted a = AWAIT(net::sock_accept(listener));
-    CALL(echo_connection(std::move(a.sock)));
-    RETURN;
-}
-
-/// Sends `total` random bytes in random chunks while reading the echo back; returns
-/// (checksum sent, checksum received, bytes received).
-struct echo_report {
-    std::uint64_t sent = 0, received = 0;
-    std::size_t bytes = 0;
-};
-TASK(echo_report) echo_client(net::socket& s, std::size_t total, unsigned seed) {
-    std::mt19937 rng(seed);
-    echo_report r;
-    r.sent = r.received = fnv1a({});
-    std::size_t sent = 0;
-    while (sent < total) {
-        const std::size_t chunk = std::min<std::size_t>(total - sent, 1 + rng() % 3000);
-        std::string data = random_bytes(rng, chunk);
-        r.sent = fnv1a(data, r.sent);
-        AWAIT(net::sock_sendall(s, std::move(data)));
-        sent += chunk;
-        // Read back what was sent, in whatever pieces arrive.
-        std::size_t got = 0;
-        while (got < chunk) {
-            std::string part = AWAIT(net::sock_recv(s, 1 + rng() % 5000));
-            BOOST_REQUIRE(!part.empty());
-            got += part.size();
-            r.received = fnv1a(part, r.received);
-        }
-        BOOST_REQUIRE(got == chunk);  // ping-pong: nothing beyond what was sent
-        r.bytes += got;
-    }
-    s.shutdown(SHUT_WR);
-    std::string rest = AWAIT(net::sock_recv(s, 100));
-    BOOST_TEST(rest.empty());
-    RETURN r;
-}
-
-/// Lets started tasks run until they wait (a few iterations, without blocking).
-void run_briefly(corolla::event_loop& loop) {
-    for (int i = 0; i < 3; ++i)
-        loop.run_once(true);
-}
-
-void run_echo(loop_fixture& fx, net::socket& listener, const net::address& to, int family) {
-    auto& loop = fx.loop();
-    auto server = test::spawn(loop, serve_one, std::ref(listener));
-    net::socket client(family, SOCK_STREAM);
-    auto c = test::spawn(loop, [&]() -> TASK(echo_report) {
-        AWAIT(net::sock_connect(client, to));
-        RETURN CALL(echo_client(client, 200000, 7));
-    });
-    const echo_report r = loop.run_until_complete(c);
-    loop.run_until_complete(server);
-    BOOST_TEST(r.bytes == 200000u);
-    BOOST_TEST(r.sent == r.received);
-}
-
-}  // namespace
+using namespace corolla::test::sock;  // NOLINT: the suite's own helpers
 
 COROLLA_BACKEND_TEST(tcp_echo_with_random_chunks_keeps_every_byte_in_order) {
     loop_fixture fx(backend, clock_kind::real);
