@@ -1,6 +1,7 @@
 // async_generator<T> inside tasks: awaiting in the body, cancellation of the consumer
 // landing in the body, abandonment, aclose / athrow, misuse. Written once with
-// support/style.hpp for the execution styles, run over every backend.
+// support/style.hpp for the execution styles (the body spelled with
+// support/generator_style.hpp), run over every backend.
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -12,15 +13,9 @@
 #include <corolla/coro/async_generator.hpp>
 
 #include "support/backend_matrix.hpp"
+#include "support/generator_style.hpp"
 #include "support/loop_fixture.hpp"
 #include "support/style.hpp"
-
-// The generator body's spelling per style (stackless here; a fiber style brings its own).
-#if defined(COROLLA_TEST_STYLE_CORO) && !defined(ASYNC_GEN)
-#define ASYNC_GEN(...) ::corolla::async_generator<__VA_ARGS__>
-#define YIELD(...) co_yield (__VA_ARGS__)
-#define GEN_RETURN co_return
-#endif
 
 using namespace std::chrono_literals;
 using corolla::generator_exit;
