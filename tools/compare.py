@@ -30,6 +30,8 @@ sys.path.insert(0, str(TOOLS_DIR))
 
 import compare_echo as echo  # noqa: E402
 import compare_report as report  # noqa: E402  (needs the path above)
+import compare_scenarios as scenarios  # noqa: E402
+import compare_verdicts as verdicts  # noqa: E402
 
 # mode -> (rounds, --benchmark_min_time seconds per benchmark and round)
 MODES = {
@@ -279,9 +281,9 @@ def list_benchmarks(binary: Path, env: dict) -> list:
 
 def select_benchmarks(names_by_binary: dict, scenarios: set, backends: set) -> dict:
     all_names = [n for names in names_by_binary.values() for n in names]
-    known_scenarios = {report.split_name(n)[0] for n in all_names}
-    known_backends = {report.split_name(n)[1].split(":", 1)[1] for n in all_names
-                      if report.split_name(n)[1].startswith("corolla:")}
+    known_scenarios = {verdicts.split_name(n)[0] for n in all_names}
+    known_backends = {verdicts.split_name(n)[1].split(":", 1)[1] for n in all_names
+                      if verdicts.split_name(n)[1].startswith("corolla:")}
     if scenarios - known_scenarios:
         raise failure(f"unknown scenario(s) {', '.join(sorted(scenarios - known_scenarios))}; "
                       f"available: {', '.join(sorted(known_scenarios))}")
@@ -292,7 +294,7 @@ def select_benchmarks(names_by_binary: dict, scenarios: set, backends: set) -> d
     for binary, names in names_by_binary.items():
         keep = []
         for n in names:
-            scenario, variant = report.split_name(n)
+            scenario, variant = verdicts.split_name(n)
             if scenarios and scenario not in scenarios:
                 continue
             if backends and ":" in variant and variant.split(":", 1)[1] not in backends:
@@ -313,18 +315,10 @@ def exact_filter(names: list) -> str:
 
 
 def run_round(binary: Path, names: list, min_time: float, env: dict, json_out: Path, progress) -> dict:
-    cmd = [
-        str(binary),
-        f"--benchmark_filter={exact_filter(names)}",
-        "--benchmark_repetitions=1",
-        f"--benchmark_min_time={min_time:g}",
-        "--benchmark_enable_random_interleaving=true",
-        f"--benchmark_out={json_out}",
-        "--benchmark_out_format=json",
-        "--benchmark_format=console",
-        "--benchmark_color=false",
-        "--benchmark_counters_tabular=false",
-    ]
+    cmd = [str(binary), f"--benchmark_filter={exact_filter(names)}", "--benchmark_repetitions=1",
+           f"--benchmark_min_time={min_time:g}", "--benchmark_enable_random_interleaving=true",
+           f"--benchmark_out={json_out}", "--benchmark_out_format=json", "--benchmark_format=console",
+           "--benchmark_color=false", "--benchmark_counters_tabular=false"]
     stdbuf = shutil.which("stdbuf")  # the console reporter writes through stdio; line-buffer it for live progress
     if stdbuf:
         cmd = [stdbuf, "-oL"] + cmd
@@ -460,8 +454,8 @@ def main(argv: list) -> int:
         # A counter scenario is a deterministic count: measuring it again adds time, not information.
         out = []
         for n in names:
-            scenario = report.split_name(n)[0]
-            if r > 0 and report.is_counter_scenario(scenario):
+            scenario = verdicts.split_name(n)[0]
+            if r > 0 and scenarios.is_counter_scenario(scenario):
                 continue
             if args.mode == "quick" and not args.rounds and r >= QUICK_ROUND_CAPS.get(scenario, rounds):
                 continue
@@ -505,9 +499,9 @@ def main(argv: list) -> int:
         raw_runs.extend(echo_raw)
         log(f"compare: tcp_echo took {time.monotonic() - echo_started:.0f} s")
 
-    stats = report.collect(raw_runs, args.metric)
-    comparisons = report.compare(stats)
-    targets = report.evaluate_targets(stats, meaningful=args.mode != "smoke")
+    stats = verdicts.collect(raw_runs, args.metric)
+    comparisons = verdicts.compare(stats)
+    targets = verdicts.evaluate_targets(stats, meaningful=args.mode != "smoke")
     first = next(iter(contexts.values()), {})
     build_types = sorted({c.get("corolla_build_type", "unknown") for c in contexts.values()})
     if not build_types:

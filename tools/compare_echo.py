@@ -3,7 +3,7 @@
 (connections x message size) and round every server is started, corolla_load runs against
 it and the server is stopped again, in a shuffled order each round. A separate, untimed
 pass runs each server under `strace -c -f` to count system calls per request. Results
-become entries shaped like Google Benchmark's, so compare_report computes the ratios.
+become entries shaped like Google Benchmark's, so compare_verdicts computes the ratios.
 Stdlib only.
 """
 
@@ -24,9 +24,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import compare_report as report
+import compare_scenarios as scenarios
 
-SCENARIO = report.ECHO_SCENARIO
+SCENARIO = scenarios.ECHO_SCENARIO
 LOAD_CLIENT = "corolla_load"
 COROLLA_SERVER = "corolla_echo_server"
 START_TIMEOUT_S = 15.0
@@ -37,7 +37,7 @@ SYSCALL_CONFIG = (50, 128)
 MODES = {
     "smoke": ([(50, 128)], 1, 0.2, 0.05),
     "quick": ([(1, 128), (300, 128)], 2, 0.25, 0.05),
-    "full": ([(c, s) for c in report.ECHO_CONNECTIONS for s in report.ECHO_SIZES], 5, 1.0, 0.3),
+    "full": ([(c, s) for c in scenarios.ECHO_CONNECTIONS for s in scenarios.ECHO_SIZES], 5, 1.0, 0.3),
 }
 
 # The peer and floor programs perf/CMakeLists.txt builds: executable suffix -> variant.
@@ -62,7 +62,7 @@ class server:
 
     @property
     def kind(self) -> str:
-        return report.variant_kind(self.variant)
+        return scenarios.variant_kind(self.variant)
 
 
 @dataclass
@@ -102,7 +102,7 @@ def selected_configs(mode: str, scenarios: set, override: str | None) -> list:
     else:
         configs = []
     for s in sorted(wanted - {SCENARIO}):
-        c = report.echo_config(s)
+        c = scenarios.echo_config(s)
         if c is None:
             raise echo_error(f"unknown scenario {s}: tcp_echo scenarios are {SCENARIO}_<connections>x<bytes>")
         if c not in configs:
@@ -111,7 +111,7 @@ def selected_configs(mode: str, scenarios: set, override: str | None) -> list:
 
 
 def is_echo_scenario(name: str) -> bool:
-    return name == SCENARIO or report.echo_config(name) is not None
+    return name == SCENARIO or scenarios.echo_config(name) is not None
 
 
 def find_executable(build_dir: Path, name: str) -> Path | None:
@@ -416,7 +416,7 @@ def run_timing(p: plan, log, seed: int | None = None) -> list:
         order = list(jobs)
         rng.shuffle(order)
         for connections, size, srv in order:
-            scenario = report.echo_scenario_name(connections, size)
+            scenario = scenarios.echo_scenario_name(connections, size)
             try:
                 result, error = measure(p, srv, connections, size), None
             except echo_error as e:
@@ -533,4 +533,4 @@ def run(p: plan, log) -> tuple:
 
 
 def listing(p: plan) -> list:
-    return [f"{report.echo_scenario_name(c, s)}/{srv.variant}" for (c, s) in p.configs for srv in p.servers]
+    return [f"{scenarios.echo_scenario_name(c, s)}/{srv.variant}" for (c, s) in p.configs for srv in p.servers]
