@@ -168,9 +168,6 @@ void register_all(const std::vector<std::string>& backends, const bench_sizes& s
 
 int main(int argc, char** argv) {
     using namespace corolla::bench;
-    std::vector<std::string> peers;
-#if defined(COROLLA_BENCH_HAVE_LIBUV)
-    peers.push_back("libuv");
-#endif
-    return run_benchmarks(argc, argv, "corolla_bench_loop", COROLLA_BENCH_BUILD_TYPE, register_all, peers);
+    return run_benchmarks(argc, argv, "corolla_bench_loop", COROLLA_BENCH_BUILD_TYPE, register_all,
+                          built_peers({{have_libuv, "libuv"}}));
 }

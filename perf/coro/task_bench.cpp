@@ -20,6 +20,7 @@
 
 #include "support/bench_main.hpp"
 #include "support/bench_support.hpp"
+#include "support/idle_child.hpp"
 
 #ifndef COROLLA_BENCH_BUILD_TYPE
 #define COROLLA_BENCH_BUILD_TYPE "unknown"
@@ -130,21 +131,15 @@ coro<void> idle() { co_await sleep(std::chrono::hours(1)); }
 // then the resident growth since just after the loop was made. Exits with the loop alive.
 [[noreturn]] void corolla_idle_memory_child(const std::string& backend, std::size_t n) {
     event_loop loop{options_for(backend)};
-    const std::size_t before = resident_bytes();
-    const double cpu0 = thread_cpu_seconds();
-    const auto t0 = std::chrono::steady_clock::now();
-    for (std::size_t i = 0; i < n; ++i)
-        create_task(loop, idle());
-    loop.run_once(/*nowait=*/true);
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const double cpu = thread_cpu_seconds() - cpu0;
-    const loop_stats st = loop.stats();
-    if (st.tasks != n || st.timers != n) {
-        std::fprintf(stderr, "corolla idle tasks: %zu tasks and %zu timers live, expected %zu\n", st.tasks, st.timers,
-                     n);
-        std::exit(1);
-    }
-    exit_with_sample({wall, cpu, static_cast<double>(resident_bytes()) - static_cast<double>(before)});
+    park_and_report(
+        loop, n, [&] { create_task(loop, idle()); },
+        [&] {
+            const loop_stats st = loop.stats();
+            if (st.tasks == n && st.timers == n) return true;
+            std::fprintf(stderr, "corolla idle tasks: %zu tasks and %zu timers live, expected %zu\n", st.tasks,
+                         st.timers, n);
+            return false;
+        });
 }
 
 // Registration order is run order (unless --benchmark_enable_random_interleaving):
@@ -202,12 +197,6 @@ int main(int argc, char** argv) {
     if (argc == 4 && std::strcmp(argv[1], idle_memory_child_flag) == 0)
         return idle_memory_child_main(argv[2], std::strtoull(argv[3], nullptr, 10));
 
-    std::vector<std::string> peers;
-#if defined(COROLLA_BENCH_HAVE_ASIO)
-    peers.push_back("asio");
-#endif
-#if defined(COROLLA_BENCH_PYTHON)
-    peers.push_back("python_asyncio");
-#endif
-    return run_benchmarks(argc, argv, "corolla_bench_tasks", COROLLA_BENCH_BUILD_TYPE, register_all, peers);
+    return run_benchmarks(argc, argv, "corolla_bench_tasks", COROLLA_BENCH_BUILD_TYPE, register_all,
+                          built_peers({{have_asio, "asio"}, {have_python, "python_asyncio"}}));
 }

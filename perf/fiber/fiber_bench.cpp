@@ -22,6 +22,7 @@
 
 #include "support/bench_main.hpp"
 #include "support/bench_support.hpp"
+#include "support/idle_child.hpp"
 
 #ifndef COROLLA_BENCH_BUILD_TYPE
 #define COROLLA_BENCH_BUILD_TYPE "unknown"
@@ -133,25 +134,22 @@ coro<void> coro_idle() { co_await sleep(std::chrono::hours(1)); }
 // growth since just after the loop was made. Exits with the loop alive.
 [[noreturn]] void corolla_idle_child(const std::string& backend, std::size_t n, std::size_t stack, bool fibers) {
     event_loop loop{options_for(backend, stack)};
-    const std::size_t before = resident_bytes();
-    const double cpu0 = thread_cpu_seconds();
-    const auto t0 = std::chrono::steady_clock::now();
-    for (std::size_t i = 0; i < n; ++i)
-        if (fibers)
-            spawn_fiber(loop, [] { this_fiber::sleep(std::chrono::hours(1)); });
-        else
-            create_task(loop, coro_idle());
-    loop.run_once(/*nowait=*/true);
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const double cpu = thread_cpu_seconds() - cpu0;
-    const loop_stats st = loop.stats();
-    const std::size_t stacks = fiber_stacks().in_use;
-    if (st.tasks != n || st.timers != n || stacks != (fibers ? n : 0)) {
-        std::fprintf(stderr, "corolla idle %s: %zu tasks, %zu timers and %zu stacks live, expected %zu\n",
-                     fibers ? "fibers" : "tasks", st.tasks, st.timers, stacks, n);
-        std::exit(1);
-    }
-    exit_with_sample({wall, cpu, static_cast<double>(resident_bytes()) - static_cast<double>(before)});
+    park_and_report(
+        loop, n,
+        [&] {
+            if (fibers)
+                spawn_fiber(loop, [] { this_fiber::sleep(std::chrono::hours(1)); });
+            else
+                create_task(loop, coro_idle());
+        },
+        [&] {
+            const loop_stats st = loop.stats();
+            const std::size_t stacks = fiber_stacks().in_use;
+            if (st.tasks == n && st.timers == n && stacks == (fibers ? n : 0)) return true;
+            std::fprintf(stderr, "corolla idle %s: %zu tasks, %zu timers and %zu stacks live, expected %zu\n",
+                         fibers ? "fibers" : "tasks", st.tasks, st.timers, stacks, n);
+            return false;
+        });
 }
 
 // Registration order is run order (unless --benchmark_enable_random_interleaving):
@@ -232,9 +230,6 @@ int main(int argc, char** argv) {
         return idle_memory_child_main(argv[2], std::strtoull(argv[3], nullptr, 10),
                                       std::strtoull(argv[4], nullptr, 10));
 
-    std::vector<std::string> peers;
-#if defined(COROLLA_BENCH_HAVE_BOOST_FIBER)
-    peers.push_back("boost_fiber");
-#endif
-    return run_benchmarks(argc, argv, "corolla_bench_fibers", COROLLA_BENCH_BUILD_TYPE, register_all, peers);
+    return run_benchmarks(argc, argv, "corolla_bench_fibers", COROLLA_BENCH_BUILD_TYPE, register_all,
+                          built_peers({{have_boost_fiber, "boost_fiber"}}));
 }

@@ -11,21 +11,8 @@
 namespace corolla::bench {
 namespace {
 
-void python_timed(benchmark::State& state, const std::string& scenario, std::size_t n) {
-    const child_run run = run_child({COROLLA_BENCH_PYTHON, COROLLA_BENCH_PEERS_DIR "/asyncio_sync.py", scenario,
-                                     std::to_string(n), std::to_string(state.max_iterations)});
-    if (!run.error.empty() || run.samples.size() != static_cast<std::size_t>(state.max_iterations)) {
-        state.SkipWithError(run.error.empty() ? "the script printed the wrong number of rounds" : run.error.c_str());
-        return;
-    }
-    report_child_samples(state, run.samples);
-    set_batch(state, n);
-}
-
 void register_timed(const char* scenario, std::size_t n) {
-    benchmark::RegisterBenchmark(bench_name(scenario, "python_asyncio").c_str(), python_timed, std::string(scenario), n)
-        ->UseManualTime()
-        ->Unit(benchmark::kMillisecond);
+    register_python_rounds(COROLLA_BENCH_PYTHON, COROLLA_BENCH_PEERS_DIR "/asyncio_sync.py", scenario, n);
 }
 
 }  // namespace

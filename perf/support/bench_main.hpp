@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <initializer_list>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +15,39 @@
 #include "support/bench_support.hpp"
 
 namespace corolla::bench {
+
+// The optional peers this binary was built with: perf/CMakeLists.txt defines
+// COROLLA_BENCH_HAVE_LIBUV / _ASIO / _BOOST_FIBER and COROLLA_BENCH_PYTHON only where the
+// peer was found (and the binary has sources for it).
+#if defined(COROLLA_BENCH_HAVE_LIBUV)
+inline constexpr bool have_libuv = true;
+#else
+inline constexpr bool have_libuv = false;
+#endif
+#if defined(COROLLA_BENCH_HAVE_ASIO)
+inline constexpr bool have_asio = true;
+#else
+inline constexpr bool have_asio = false;
+#endif
+#if defined(COROLLA_BENCH_HAVE_BOOST_FIBER)
+inline constexpr bool have_boost_fiber = true;
+#else
+inline constexpr bool have_boost_fiber = false;
+#endif
+#if defined(COROLLA_BENCH_PYTHON)
+inline constexpr bool have_python = true;
+#else
+inline constexpr bool have_python = false;
+#endif
+
+/// The peers named in the benchmark context ("corolla_peers"): each name whose flag is set,
+/// in the order given.
+inline std::vector<std::string> built_peers(std::initializer_list<std::pair<bool, const char*>> peers) {
+    std::vector<std::string> out;
+    for (const auto& [built, name] : peers)
+        if (built) out.emplace_back(name);
+    return out;
+}
 
 /// Runs the binary `tool`: `register_all(usable backends, sizes)` registers its
 /// benchmarks; `peers` and `extra` (name, value) pairs go into the benchmark context.

@@ -154,7 +154,27 @@ void memory_from_child(benchmark::State& state, const std::vector<std::string>& 
     set_batch(state, count);  // the time shown is set-up time per item
 }
 
+void rounds_from_script(benchmark::State& state, const std::string& python, const std::string& script,
+                        const std::string& scenario, std::size_t n) {
+    const child_run run =
+        run_child({python, script, scenario, std::to_string(n), std::to_string(state.max_iterations)});
+    if (!run.error.empty() || run.samples.size() != static_cast<std::size_t>(state.max_iterations)) {
+        state.SkipWithError(run.error.empty() ? "the script printed the wrong number of rounds" : run.error.c_str());
+        return;
+    }
+    report_child_samples(state, run.samples);
+    set_batch(state, n);
+}
+
 }  // namespace
+
+void register_python_rounds(const std::string& python, const std::string& script, const std::string& scenario,
+                            std::size_t n) {
+    benchmark::RegisterBenchmark(bench_name(scenario, "python_asyncio").c_str(), rounds_from_script, python, script,
+                                 scenario, n)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+}
 
 void register_child_memory(const std::string& scenario, const std::string& variant, std::vector<std::string> argv,
                            std::size_t count, const std::string& item) {

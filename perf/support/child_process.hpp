@@ -52,6 +52,12 @@ std::string self_executable();
 /// "child_cpu_seconds" (Google Benchmark's own CPU time here is the idle parent's).
 void report_child_samples(benchmark::State& state, const std::vector<child_sample>& samples);
 
+/// Registers <scenario>/python_asyncio: `python script scenario n iterations` runs all the
+/// iterations of a run in one child, timing each round of `n` items itself (interpreter
+/// start-up is not counted) and printing one sample per round (manual time).
+void register_python_rounds(const std::string& python, const std::string& script, const std::string& scenario,
+                            std::size_t n);
+
 /// Registers <scenario>/<variant> as a resident-memory count: one iteration that runs `argv`
 /// once; the child parks `count` idle `item`s (tasks, fibers) and prints one sample.
 /// Counters: "bytes_per_<item>" (resident growth / count) and "<item>s"; the manual time

@@ -36,9 +36,10 @@ namespace {
 
 // --- lock_uncontended ------------------------------------------------------------------
 
-// `n` acquire+release pairs in one task; nobody else wants the lock, so acquire() takes
-// it at once and the task never suspends.
-struct uncontended_body {
+// `n` acquire+release pairs in one task. Alone (lock_uncontended) nobody else wants the
+// lock, so acquire() takes it at once and the task never suspends; in pairs
+// (lock_handoff) every acquire waits for the other task's release.
+struct acquire_release_body {
     lock* mu;
     std::size_t n;
     coro<void> coroutine() {
@@ -62,36 +63,17 @@ void lock_uncontended(benchmark::State& state, const std::string& backend, std::
     event_loop loop{options_for(backend)};
     lock mu;
     timed_rounds(state, n, "the locking task did not finish in one step", [&] {
-        auto t = Style::spawn(loop, uncontended_body{&mu, n});
+        auto t = Style::spawn(loop, acquire_release_body{&mu, n});
         return drive(loop, 3, t) && !mu.locked();
     });
 }
 
 // --- lock_handoff ----------------------------------------------------------------------
 
-// Each of two tasks takes the lock `turns` times and releases it at once. The round starts
-// with the lock held until both wait for it; from then on the lock is FIFO, so every
-// release() hands it straight to the other task, which resumes holding it, while the
-// releasing task's next acquire() finds it held and waits: one hand-off per acquire.
-struct handoff_body {
-    lock* mu;
-    std::size_t turns;
-    coro<void> coroutine() {
-        for (std::size_t i = 0; i < turns; ++i) {
-            co_await mu->acquire();
-            mu->release();
-        }
-    }
-#if defined(COROLLA_BENCH_HAVE_FIBERS)
-    void fiber() {
-        for (std::size_t i = 0; i < turns; ++i) {
-            corolla::await(mu->acquire());
-            mu->release();
-        }
-    }
-#endif
-};
-
+// Each of two tasks (acquire_release_body) takes the lock `turns` times and releases it at
+// once. The round starts with the lock held until both wait for it; from then on the lock is
+// FIFO, so every release() hands it straight to the other task, which resumes holding it,
+// while the releasing task's next acquire() finds it held and waits: one hand-off per acquire.
 template <class Style>
 void lock_handoff(benchmark::State& state, const std::string& backend, std::size_t handoffs) {
     event_loop loop{options_for(backend)};
@@ -99,8 +81,8 @@ void lock_handoff(benchmark::State& state, const std::string& backend, std::size
     const std::size_t turns = handoffs / 2;
     timed_rounds(state, 2 * turns, "the hand-offs did not finish", [&] {
         if (!mu.try_acquire()) return false;
-        auto a = Style::spawn(loop, handoff_body{&mu, turns});
-        auto b = Style::spawn(loop, handoff_body{&mu, turns});
+        auto a = Style::spawn(loop, acquire_release_body{&mu, turns});
+        auto b = Style::spawn(loop, acquire_release_body{&mu, turns});
         loop.run_once(/*nowait=*/true);  // both start and line up behind the held lock
         if (mu.waiting() != 2) return false;
         mu.release();  // to a; every later release hands it to the other task
@@ -225,23 +207,16 @@ void register_all(const std::vector<std::string>& backends, const bench_sizes& s
 
 int main(int argc, char** argv) {
     using namespace corolla::bench;
-    std::vector<std::string> peers;
-#if defined(COROLLA_BENCH_HAVE_ASIO)
-    peers.push_back("asio");
-    peers.push_back("asio_callbacks");
-#endif
-#if defined(COROLLA_BENCH_HAVE_BOOST_FIBER)
-    peers.push_back("boost_fiber");
-#endif
-#if defined(COROLLA_BENCH_PYTHON)
-    peers.push_back("python_asyncio");
-#endif
     const char* styles =
 #if defined(COROLLA_BENCH_HAVE_FIBERS)
         "coroutines,fibers";
 #else
         "coroutines";
 #endif
-    return run_benchmarks(argc, argv, "corolla_bench_sync", COROLLA_BENCH_BUILD_TYPE, register_all, peers,
+    return run_benchmarks(argc, argv, "corolla_bench_sync", COROLLA_BENCH_BUILD_TYPE, register_all,
+                          built_peers({{have_asio, "asio"},
+                                       {have_asio, "asio_callbacks"},
+                                       {have_boost_fiber, "boost_fiber"},
+                                       {have_python, "python_asyncio"}}),
                           {{"corolla_styles", styles}});
 }
