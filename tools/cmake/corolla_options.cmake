@@ -5,6 +5,8 @@ option(COROLLA_BUILD_PERF "Build the Google Benchmark suites and peer programs" 
 option(COROLLA_BUILD_TOOLS "Build the command-line tools (the echo load client corolla_load)" ON)
 option(COROLLA_BUILD_EXAMPLES "Build the example programs" ${PROJECT_IS_TOP_LEVEL})
 option(COROLLA_WITH_FIBERS "Build the fiber adapter (needs Boost.Context; skipped with a message when absent)" ON)
+option(COROLLA_FIBER_PORTABLE_SWITCH
+  "Switch fibers only through Boost.Context's jump_fcontext (every platform's path), never the inlined x86-64 jump" OFF)
 option(COROLLA_INSTALL "Generate install rules and the CMake package" ON)
 set(COROLLA_SANITIZE "" CACHE STRING "Sanitizers: empty, 'address;undefined' or 'thread'")
 set(COROLLA_BACKENDS "auto" CACHE STRING "Backends to compile: 'auto' (all this host can build) or a list such as 'epoll;poll'")

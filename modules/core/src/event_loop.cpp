@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include <corolla/core/detail/loop_anchor.hpp>
+#include <corolla/core/detail/loop_access.hpp>
 #include "loop_impl.hpp"
 #include "loop_registry.hpp"
 
@@ -66,7 +67,7 @@ void report_if_alive(event_loop* loop, const exception_context& ctx) noexcept {
 void handle_base::cancel() noexcept {
     if (cancelled_) return;
     cancelled_ = true;
-    if (timer_loop_) timer_loop_->on_timer_cancelled();
+    if (timer_loop_) loop_access::on_timer_cancelled(*timer_loop_);
     if (!running_) drop_callback();
 }
 
@@ -116,12 +117,6 @@ void event_loop::schedule_at(const detail::intrusive_ptr<detail::handle_base>& h
 }
 void event_loop::on_timer_cancelled() noexcept { impl_->on_timer_cancelled(); }
 void event_loop::schedule_task_step(detail::task_core* t) { impl_->schedule_task_step(t); }
-detail::task_core* event_loop::take_direct_step(detail::task_core* from) noexcept {
-    return impl_->take_direct_step(from);
-}
-detail::task_core* event_loop::yield_task_step(detail::task_core* t, bool take_next) {
-    return impl_->yield_task_step(t, take_next);
-}
 void event_loop::track_task(detail::task_core* t) noexcept { impl_->track_task(t); }
 void event_loop::report_task_step_error(std::exception_ptr e) noexcept { impl_->report_step_error(std::move(e)); }
 void event_loop::start_task(detail::task_core* t) {

@@ -2,6 +2,7 @@
 
 #include <corolla/core/event_loop.hpp>
 #include <corolla/core/task.hpp>
+#include <corolla/core/detail/loop_access.hpp>
 #include "loop_registry.hpp"
 
 namespace corolla::detail {
@@ -87,7 +88,7 @@ callback_id future_base::add_done_callback(unique_function<void(future_base&)> f
 void future_base::add_waiting_task(task_core& t) {
     t.as_future().add_ref();  // held by the link, then by the queued step
     if (done()) {
-        loop_->schedule_task_step(&t);
+        loop_access::schedule_task_step(*loop_, &t);
         return;
     }
     done_callback_node& node = t;
@@ -144,7 +145,7 @@ void future_base::finish(future_status s) {
             if (n->is_task) {
                 auto* t = static_cast<task_core*>(n);
                 n = next;
-                loop_->schedule_task_step(t);  // the link's reference moves to the queue
+                loop_access::schedule_task_step(*loop_, t);  // the link's reference moves to the queue
             } else {
                 auto* node = static_cast<fn_callback_node*>(n);
                 n = next;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <corolla/core/event_loop.hpp>
+#include <corolla/core/detail/loop_access.hpp>
 
 namespace corolla::detail {
 
@@ -133,11 +134,11 @@ bool io_request::cancel(std::string message) {
         if (!cancel_requested) {
             cancel_requested = true;
             cancel_message = std::move(message);
-            loop().cancel_io(*this);
+            loop_access::cancel_io(loop(), *this);
         }
         return true;
     }
-    loop().withdraw_io(*this);
+    loop_access::withdraw_io(loop(), *this);
     return cancel_now(std::move(message));
 }
 
@@ -145,11 +146,11 @@ void io_request::abandon() noexcept {
     if (done()) return;
     if (in_kernel) {
         cancel_requested = true;
-        loop().cancel_io_and_wait(*this);  // completes it
+        loop_access::cancel_io_and_wait(loop(), *this);  // completes it
         if (!done()) abort("operation abandoned");
         return;
     }
-    loop().withdraw_io(*this);
+    loop_access::withdraw_io(loop(), *this);
     abort("operation abandoned");
 }
 

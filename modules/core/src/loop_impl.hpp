@@ -134,7 +134,7 @@ public:
 
     void on_timer_cancelled() noexcept { timers_.note_cancelled(); }
 
-    task_core* yield_task_step(task_core* t, bool take_next) {
+    task_core* yield_step(task_core* t, bool take_next) {
         // `t` runs a step of this loop's iteration, on the loop's thread: the loop is open
         // and the thread is the right one, nothing for schedule_task_step to check.
         if (!running_) schedule_task_step_checked(t);
@@ -145,24 +145,24 @@ public:
             t->as_future().release();
             throw;
         }
-        return take_next ? take_direct_step(t) : nullptr;
+        return take_next ? take_handoff(t) : nullptr;
     }
-    /// yield_task_step outside a running loop (not reached by the task machinery): the
+    /// yield_step outside a running loop (not reached by the task machinery): the
     /// checks schedule_task_step makes.
     void schedule_task_step_checked(task_core*) {
         check_open();
         check_thread();
     }
 
-    task_core* take_direct_step(task_core* from) noexcept {
+    task_core* take_handoff(task_core* from) noexcept {
         if (batch_left_ == 0 || debug_) return nullptr;
         task_core* t = ready_.front().task();
-        if (!t || t == from || !t->direct_ready()) return nullptr;
+        if (!t || t == from || !t->handoff_ready()) return nullptr;
         ready_.pop();
         --batch_left_;
         from->switch_step_to(*t);
         // The entry's reference: the task stays alive through the loop's own reference
-        // (direct_ready() checks it is tracked).
+        // (handoff_ready() checks it is tracked).
         t->as_future().release();
         return t;
     }
@@ -171,20 +171,20 @@ public:
 
     // Run at every task's start and end: inline here; the rest of the list is task.cpp's.
     void track_task(task_core* t) noexcept {
-        t->prev_task = nullptr;
-        t->next_task = tasks_head_;
-        if (tasks_head_) tasks_head_->prev_task = t;
+        t->prev_task_ = nullptr;
+        t->next_task_ = tasks_head_;
+        if (tasks_head_) tasks_head_->prev_task_ = t;
         tasks_head_ = t;
         ++task_count_;
     }
 
     void untrack_task(task_core* t) noexcept {
-        if (t->prev_task)
-            t->prev_task->next_task = t->next_task;
+        if (t->prev_task_)
+            t->prev_task_->next_task_ = t->next_task_;
         else
-            tasks_head_ = t->next_task;
-        if (t->next_task) t->next_task->prev_task = t->prev_task;
-        t->prev_task = t->next_task = nullptr;
+            tasks_head_ = t->next_task_;
+        if (t->next_task_) t->next_task_->prev_task_ = t->prev_task_;
+        t->prev_task_ = t->next_task_ = nullptr;
         --task_count_;
     }
 
@@ -381,7 +381,7 @@ public:
         }
 
         // The entries queued so far; a task switching straight to the next task's step
-        // (take_direct_step) consumes entries of this batch too.
+        // (take_handoff) consumes entries of this batch too.
         batch_left_ = ready_.size();
         while (batch_left_ != 0) {
             --batch_left_;

@@ -1,6 +1,7 @@
 #include <corolla/core/sleep.hpp>
 
 #include <corolla/core/event_loop.hpp>
+#include <corolla/core/detail/loop_access.hpp>
 
 namespace corolla {
 namespace {
@@ -52,10 +53,10 @@ sleep_future sleep(event_loop& loop, duration delay) {
     if (yield) {
         // Awaited from a task this is a one-iteration yield; as a plain future it is done
         // in the next iteration.
-        loop.schedule_ready(timer);
+        detail::loop_access::schedule_ready(loop, timer);
         return sleep_future(std::move(f), true);
     }
-    loop.schedule_timer(timer, loop.deadline_after(delay));
+    detail::loop_access::schedule_timer(loop, timer, loop.deadline_after(delay));
     return sleep_future(std::move(f), false);
 }
 

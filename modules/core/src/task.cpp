@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include <corolla/core/event_loop.hpp>
+#include <corolla/core/detail/loop_access.hpp>
 #include "loop_impl.hpp"
 #include "loop_registry.hpp"
 
@@ -120,12 +121,12 @@ void task_core::start() {
     tracked_ = true;
     self_.add_ref();  // the loop's strong reference, dropped when the task finishes
     self_.add_ref();  // held by the queue entry
-    self_.loop().start_task(this);
+    loop_access::start_task(self_.loop(), this);
 }
 
 void task_core::schedule_step() {
     self_.add_ref();  // held by the queue entry
-    self_.loop().schedule_task_step(this);
+    loop_access::schedule_task_step(self_.loop(), this);
 }
 
 void task_core::suspend_on(future_base& f) {
@@ -138,7 +139,7 @@ void task_core::suspend_on(future_base& f) {
 
 void task_core::suspend_yield() {
     // Called from the task's own step: the loop is running on this thread.
-    self_.loop().yield_task_step(this, false);
+    direct_step::yield(*this, false);
 }
 
 void task_core::step() {
@@ -174,7 +175,7 @@ void task_core::finished() noexcept {
     destroy_code();
     if (tracked_) {
         tracked_ = false;
-        self_.loop().untrack_task(this);
+        loop_access::untrack_task(self_.loop(), this);
         self_.release();  // may destroy this task
     }
 }
@@ -188,11 +189,19 @@ void task_core::abandon() noexcept {
     }
 }
 
+task_core* direct_step::next(task_core& from) noexcept {
+    return loop_access::impl(from.self_.loop()).take_handoff(&from);
+}
+
+task_core* direct_step::yield(task_core& t, bool take_next) {
+    return loop_access::impl(t.self_.loop()).yield_step(&t, take_next);
+}
+
 // --- the loop's list of live tasks (all_tasks) ---------------------------------------
 
 std::vector<task_core*> loop_impl::live_tasks() const {
     std::vector<task_core*> v;
-    for (task_core* t = tasks_head_; t; t = t->next_task)
+    for (task_core* t = tasks_head_; t; t = t->next_task_)
         v.push_back(t);
     std::reverse(v.begin(), v.end());  // creation order (the list grows at its head)
     return v;
@@ -213,7 +222,7 @@ task_ref current_task() noexcept { return task_ref(detail::tls_current_task); }
 
 std::vector<task_ref> all_tasks(event_loop& loop) {
     std::vector<task_ref> out;
-    for (detail::task_core* t : loop.live_tasks())
+    for (detail::task_core* t : detail::loop_access::live_tasks(loop))
         if (!t->as_future().done()) out.emplace_back(t);
     return out;
 }

@@ -15,6 +15,7 @@
 #include <corolla/core/handle.hpp>
 #include <corolla/net/errors.hpp>
 #include <corolla/net/resolve.hpp>
+#include <corolla/core/detail/loop_access.hpp>
 
 namespace corolla::net {
 
@@ -65,7 +66,7 @@ public:
         l.req->on_done = &on_accept;
         l.req->context = &l;
         l.sock.attach(loop, "server");
-        loop.submit_io(*l.req);
+        corolla::detail::loop_access::submit_io(loop, *l.req);
     }
 
     static bool transient_shortage(int e) { return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM; }

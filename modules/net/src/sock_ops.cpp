@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <corolla/net/errors.hpp>
+#include <corolla/core/detail/loop_access.hpp>
 
 namespace corolla::net {
 
@@ -22,9 +23,9 @@ future_base* io_op::submit(event_loop& loop) {
         args_.err = 0;
         return nullptr;
     }
-    if (loop.try_io(args_)) return nullptr;
+    if (corolla::detail::loop_access::try_io(loop, args_)) return nullptr;
     req_ = intrusive_ptr<io_request>(new io_request(loop, args_));
-    loop.submit_io(*req_);
+    corolla::detail::loop_access::submit_io(loop, *req_);
     return req_.get();
 }
 

@@ -11,6 +11,7 @@
 
 #include <corolla/core/detail/loop_anchor.hpp>
 #include <corolla/net/errors.hpp>
+#include <corolla/core/detail/loop_access.hpp>
 
 namespace corolla::net {
 
@@ -62,7 +63,7 @@ void socket::forget_loop() noexcept {
     if (!loop_) return;
     {
         std::lock_guard lock(anchor_->mutex);
-        if (anchor_->loop == loop_) loop_->release_fd(fd_, &closed_while_waiting);
+        if (anchor_->loop == loop_) corolla::detail::loop_access::release_fd(*loop_, fd_, &closed_while_waiting);
     }
     loop_ = nullptr;
     anchor_.reset();
@@ -82,7 +83,7 @@ int socket::release() noexcept {
 
 void socket::attach_first(event_loop& loop, const char* what) {
     if (loop_) throw invalid_state_error(std::string(what) + ": the socket is in use by another event loop");
-    anchor_ = loop.anchor();
+    anchor_ = corolla::detail::loop_access::anchor(loop);
     loop_ = &loop;
 }
 

@@ -13,6 +13,7 @@
 #include <corolla/core/event_loop.hpp>
 #include <corolla/net/errors.hpp>
 #include <corolla/net/resolve.hpp>
+#include <corolla/core/detail/loop_access.hpp>
 
 namespace corolla::net {
 
@@ -146,7 +147,7 @@ public:
         a.len = data.size();
         std::size_t sent = 0;
         if (loop) {
-            if (loop->try_io(a)) {
+            if (corolla::detail::loop_access::try_io(*loop, a)) {
                 if (a.err) {
                     write_err = a.err;
                     throw_os_error(a.err, "stream write");
@@ -181,7 +182,7 @@ public:
         write_req->on_done = &on_sent;
         write_req->context = this;
         keepalive = shared_from_this();
-        loop.submit_io(*write_req);
+        corolla::detail::loop_access::submit_io(loop, *write_req);
     }
 
     /// The loop's hook for the send request: send what was queued meanwhile, or finish.
@@ -304,7 +305,7 @@ future_base* stream_read_op::start(event_loop& loop) {
     io_args a;
     for (;;) {
         s.prepare(a);
-        if (!loop.try_io(a)) break;
+        if (!corolla::detail::loop_access::try_io(loop, a)) break;
         s.received(a);
         if (s.satisfied()) {
             s.reading = active_ = false;
@@ -314,7 +315,7 @@ future_base* stream_read_op::start(event_loop& loop) {
     req_ = intrusive_ptr<io_request>(new io_request(loop, a));
     req_->on_done = &stream_state::on_read;
     req_->context = &s;
-    loop.submit_io(*req_);
+    corolla::detail::loop_access::submit_io(loop, *req_);
     return req_.get();
 }
 
@@ -499,14 +500,14 @@ private:
             args.fd = c.sock_.fileno();
             args.addr = const_cast<sockaddr*>(a.native());
             args.addrlen = a.size();
-            if (loop.try_io(args)) {
+            if (corolla::detail::loop_access::try_io(loop, args)) {
                 if (args.err == 0) return c.succeed();
                 c.last_err_ = args.err;
                 continue;
             }
             auto req = intrusive_ptr<io_request>(new io_request(loop, args));
             c.inner_ = req;
-            loop.submit_io(*req);
+            corolla::detail::loop_access::submit_io(loop, *req);
             req->add_done_callback([self, req](future_base&) {
                 if (self->done()) return;
                 try {

@@ -23,7 +23,7 @@ struct future_awaiter {
     bool await_ready() const noexcept { return f.done(); }
     void await_suspend(std::coroutine_handle<> h) {
         task_core& t = require_task("co_await of a future");
-        t.resume_point = h.address();
+        t.set_resume_point(h.address());
         t.suspend_on(*f.state());
     }
     T await_resume() {
@@ -36,7 +36,7 @@ struct yield_awaiter {
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<> h) {
         task_core& t = require_task("co_await of sleep(0)");
-        t.resume_point = h.address();
+        t.set_resume_point(h.address());
         t.suspend_yield();
     }
     void await_resume() { rethrow_injected(); }
@@ -54,7 +54,7 @@ struct operation_awaiter {
         return f == nullptr;
     }
     void await_suspend(std::coroutine_handle<> h) {
-        t->resume_point = h.address();
+        t->set_resume_point(h.address());
         t->suspend_on(*f);
     }
     typename Op::result_type await_resume() { return op.finish(f ? t->take_injected() : nullptr); }

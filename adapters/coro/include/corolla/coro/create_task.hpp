@@ -9,6 +9,7 @@
 #include <corolla/core/task.hpp>
 #include <corolla/core/task_launcher.hpp>
 #include <corolla/coro/coro.hpp>
+#include <corolla/core/detail/loop_access.hpp>
 
 namespace corolla {
 
@@ -18,28 +19,28 @@ template <class T>
 class coro_task final : public task_state<T> {
 public:
     coro_task(event_loop& loop, coro<T> c, std::string&& name) : task_state<T>(loop, std::move(name)), h_(c.release()) {
-        this->direct_steps = true;
+        this->direct_steps_ = true;
     }
     ~coro_task() override { coro_task::destroy_code(); }
 
 protected:
     bool run_direct_step() noexcept override {
-        task_core* prev = this->begin_direct_step();
+        task_core* prev = direct_step::begin(*this);
         bool done;
         try {
             done = coro_task::resume_code();
         } catch (...) {  // completing the task failed: as the loop reports a failed step
-            this->end_direct_step(false, prev);
-            this->as_future().loop().report_task_step_error(std::current_exception());
+            direct_step::end(*this, false, prev);
+            loop_access::report_task_step_error(this->as_future().loop(), std::current_exception());
             return true;
         }
-        this->end_direct_step(done, prev);
+        direct_step::end(*this, done, prev);
         return true;
     }
     bool resume_code() override {
-        auto leaf = this->resume_point ? std::coroutine_handle<>::from_address(this->resume_point)
-                                       : std::coroutine_handle<>(h_);
-        this->resume_point = nullptr;
+        void* point = this->resume_point();
+        auto leaf = point ? std::coroutine_handle<>::from_address(point) : std::coroutine_handle<>(h_);
+        this->set_resume_point(nullptr);
         leaf.resume();
         if (!h_.done()) return false;
         auto& p = h_.promise();

@@ -73,7 +73,7 @@ public:
         : task_state<T>(loop, std::move(name)),
           call_(std::move(call)),
           ctx_(this, stack_size ? stack_size : loop.stack_size(), &fiber_task::entry, this) {
-        this->direct_steps = true;
+        this->direct_steps_ = true;
     }
     ~fiber_task() override { fiber_task::destroy_code(); }
 
@@ -153,10 +153,10 @@ T drive_bridge(bridge<T> b, const char* what) {
     task_core& t = *fc.owner();
     std::coroutine_handle<> next = b.handle();
     for (;;) {
-        t.resume_point = nullptr;
+        t.set_resume_point(nullptr);
         next.resume();
         if (b.handle().done()) break;
-        void* leaf = t.resume_point;
+        void* leaf = t.resume_point();
         if (!leaf) throw invalid_state_error(std::string(what) + ": it suspended outside the task machinery");
         fc.suspend();
         next = std::coroutine_handle<>::from_address(leaf);
@@ -273,30 +273,6 @@ requires detail::awaiter_object<std::remove_cvref_t<A>>
 decltype(auto) await(A&& a) {
     return detail::drive_bridge(detail::bridge_await(std::remove_cvref_t<A>(std::forward<A>(a))), "corolla::await");
 }
-
-namespace detail {
-
-inline void fiber_context::yield() {
-#if defined(COROLLA_FIBER_INLINE_YIELD)
-    // The switch inlined into the caller: after it, the caller's code goes on with no
-    // function of ours to return from.
-    if (unwinding_) throw fiber_unwind{};
-    task_core* const t = owner_;
-    task_core* const next = t->as_future().loop().yield_task_step(t, direct_step_);
-    t->direct = this;
-    fiber_context* to = nullptr;
-    if (next) {
-        to = static_cast<fiber_context*>(next->direct);
-        next->direct = nullptr;
-    }
-    leave_inline(to);
-    rethrow_injected();
-#else
-    yield_out_of_line();
-#endif
-}
-
-}  // namespace detail
 
 namespace this_fiber {
 

@@ -1,6 +1,6 @@
 // as_completed(): asyncio.as_completed over futures and tasks. Each next() gives a
 // future for "the next one to finish", so results are consumed in completion order from
-// coroutines (co_await) and fibers (await) alike. Nothing is ever cancelled by it.
+// both execution styles (co_await, await) alike. Nothing is ever cancelled by it.
 #pragma once
 
 #include <algorithm>

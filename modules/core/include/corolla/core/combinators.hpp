@@ -1,6 +1,6 @@
 // Combinators over futures and tasks of either style (asyncio.gather / shield / wait_for).
 // Each returns a future whose cancel() is intercepted the way asyncio's composite futures
-// do it, so the same objects serve coroutines (co_await) and fibers (await).
+// do it, so the same objects serve both execution styles (co_await and await).
 #pragma once
 
 #include <cstddef>

@@ -59,6 +59,7 @@ extern thread_local constinit event_loop* tls_running_loop;
 class loop_impl;
 struct loop_anchor;  // corolla/core/detail/loop_anchor.hpp
 class task_core;
+struct loop_access;  // corolla/core/detail/loop_access.hpp
 }  // namespace detail
 
 /// Iteration contract: one call of run_once, as asyncio's BaseEventLoop._run_once. This is
@@ -85,10 +86,10 @@ class task_core;
 ///  5. Exactly the entries queued so far (callbacks and task steps) run, FIFO; anything
 ///     they schedule runs in the next iteration. Cancelled callbacks are skipped; an
 ///     exception escaping a callback goes to the exception handler and the loop goes on.
-///     A task step may be run directly by the task's driver (without the loop's
-///     bookkeeping around a callback), and a task that yields may hand its turn straight
-///     to the next queued task step of this batch (take_direct_step): same order, fewer
-///     switches. Debug mode turns both off and times every callback (slow-callback
+///     A task step may be run directly by the task's driver (task_core::run_direct_step,
+///     without the loop's bookkeeping around a callback), and a task that suspends may
+///     hand its turn straight to the next queued task step of this batch whose driver
+///     offered a handoff (detail::direct_step::next): same order, fewer switches. Debug mode turns both off and times every callback (slow-callback
 ///     warnings).
 /// stop() makes run_forever return after the current iteration (called before
 /// run_forever, the next run does one iteration). close() drops queued callbacks and
@@ -220,29 +221,6 @@ public:
     /// Restores the previous disposition; true if a handler was registered.
     bool remove_signal_handler(int sig);
 
-    // --- I/O requests (internal: what the net module builds on) ---------------------
-
-    /// Internal: performs `a` now unless it would wait behind requests already queued for
-    /// its fd, or the fd was found drained for reading since its last readiness report.
-    /// True when done (a.res / a.err set); false when it has to wait (submit_io). A socket
-    /// error the selector reported for the fd and no syscall returned yet is delivered
-    /// here or by the queued request that meets it first (see selector.hpp).
-    bool try_io(detail::io_args& a);
-    /// Internal: queues `r` until its fd is ready and performs it then, completing `r`.
-    /// The fd stays registered with the selector between requests (no selector call per
-    /// wait); interest nobody uses any more is dropped when it next fires.
-    void submit_io(detail::io_request& r);
-    /// Internal: takes a cancelled `r` out of its line (nothing was transferred).
-    void withdraw_io(detail::io_request& r) noexcept;
-    /// Internal: asks the completion backend to cancel `r` (it completes later).
-    void cancel_io(detail::io_request& r);
-    /// Internal: cancels `r` in the completion backend and delivers its completion now.
-    void cancel_io_and_wait(detail::io_request& r) noexcept;
-    /// Internal: `fd` is about to be closed. Its queued requests fail with make_error(), a
-    /// socket error held for it is dropped, and the selector forgets it unless add_reader /
-    /// add_writer callbacks remain. No-op once the loop is closed.
-    void release_fd(int fd, std::exception_ptr (*make_error)()) noexcept;
-
     // --- errors, debug, introspection ------------------------------------------------
 
     void set_exception_handler(exception_handler h);
@@ -267,43 +245,62 @@ public:
     corolla::clock& clock() noexcept;
     loop_stats stats() const noexcept;
 
-    /// Internal: called by a timer handle when it is cancelled while in the heap.
+private:
+    // corolla's own components reach what follows through detail::loop_access
+    // (corolla/core/detail/loop_access.hpp); none of it is user API.
+    friend struct detail::loop_access;
+
+    // --- I/O requests: what the net module builds on ---------------------------------
+
+    /// Performs `a` now unless it would wait behind requests already queued for
+    /// its fd, or the fd was found drained for reading since its last readiness report.
+    /// True when done (a.res / a.err set); false when it has to wait (submit_io). A socket
+    /// error the selector reported for the fd and no syscall returned yet is delivered
+    /// here or by the queued request that meets it first (see selector.hpp).
+    bool try_io(detail::io_args& a);
+    /// Queues `r` until its fd is ready and performs it then, completing `r`.
+    /// The fd stays registered with the selector between requests (no selector call per
+    /// wait); interest nobody uses any more is dropped when it next fires.
+    void submit_io(detail::io_request& r);
+    /// Takes a cancelled `r` out of its line (nothing was transferred).
+    void withdraw_io(detail::io_request& r) noexcept;
+    /// Asks the completion backend to cancel `r` (it completes later).
+    void cancel_io(detail::io_request& r);
+    /// Cancels `r` in the completion backend and delivers its completion now.
+    void cancel_io_and_wait(detail::io_request& r) noexcept;
+    /// `fd` is about to be closed. Its queued requests fail with make_error(), a
+    /// socket error held for it is dropped, and the selector forgets it unless add_reader /
+    /// add_writer callbacks remain. No-op once the loop is closed.
+    void release_fd(int fd, std::exception_ptr (*make_error)()) noexcept;
+
+    // --- timers, steps and tasks: what futures, tasks and execution styles build on -----
+
+    /// Called by a timer handle when it is cancelled while in the heap.
     void on_timer_cancelled() noexcept;
-    /// Internal: puts a handle its owner made (not a callback) in the timer heap, due at
+    /// Puts a handle its owner made (not a callback) in the timer heap, due at
     /// `when`, as call_at does.
     void schedule_timer(const detail::intrusive_ptr<detail::handle_base>& h, time_point when) { schedule_at(h, when); }
-    /// Internal: queues one step of `t`, adopting a reference to the task that the caller
+    /// Queues one step of `t`, adopting a reference to the task that the caller
     /// holds (released if this throws). No allocation: the queue entry is the task.
     void schedule_task_step(detail::task_core* t);
-    /// Internal (drivers that switch between tasks without returning to the loop, such as
-    /// stackful ones): when the next entry of the callbacks this iteration is running is a step
-    /// of a task other than `from` whose step may run directly (task_core::direct_ready),
-    /// takes it off the queue and switches the step bookkeeping from `from` (which has
-    /// suspended) to it, and returns it; the caller must then resume it. Else null.
-    detail::task_core* take_direct_step(detail::task_core* from) noexcept;
-    /// Internal: queues the next step of the running task `t`, which yields for one
-    /// iteration (task_core::suspend_yield), then returns take_direct_step(t) if
-    /// `take_next`, else null.
-    detail::task_core* yield_task_step(detail::task_core* t, bool take_next);
-    /// Internal: queues a handle its owner made (not a callback), as call_soon does.
+    /// Queues a handle its owner made (not a callback), as call_soon does.
     void schedule_ready(const detail::intrusive_ptr<detail::handle_base>& h) { schedule(h); }
-    /// Internal: reports an exception that escaped a task step run directly
+    /// Reports an exception that escaped a task step run directly
     /// (task_core::run_direct_step) as one escaping any step is reported.
     void report_task_step_error(std::exception_ptr e) noexcept;
-    /// Internal: track_task(t), then schedule_task_step(t) (task_core::start).
+    /// Track_task(t), then schedule_task_step(t) (task_core::start).
     void start_task(detail::task_core* t);
-    /// Internal: the loop's list of live tasks (it holds a strong reference to each).
+    /// The loop's list of live tasks (it holds a strong reference to each).
     void track_task(detail::task_core* t) noexcept;
     void untrack_task(detail::task_core* t) noexcept;
     std::vector<detail::task_core*> live_tasks() const;
-    /// Internal (run_in_executor): the loop's anchor for other threads, and the futures
+    /// For run_in_executor: the loop's anchor for other threads, and the futures
     /// of jobs in flight, which the loop keeps alive until each job reports back (or the
     /// loop is destroyed). Loop thread only.
     const std::shared_ptr<detail::loop_anchor>& anchor() const noexcept { return anchor_; }
     void hold_for_job(detail::future_base* f);
     bool drop_job(detail::future_base* f) noexcept;
 
-private:
     template <class Rep, class Period>
     static time_point saturating_add(time_point base, std::chrono::duration<Rep, Period> d) noexcept {
         // Decide in long double (no overflow possible) whether the sum fits, then add exactly.

@@ -1,5 +1,5 @@
 // future<T>: the result of an asynchronous operation (asyncio.Future). The one object
-// that coroutines, fibers, sync primitives and I/O all wait on and complete. A future
+// that tasks of both execution styles, sync primitives and I/O all wait on and complete. A future
 // belongs to one event loop and is used from that loop's thread only; it must not be
 // completed after its loop is destroyed.
 #pragma once

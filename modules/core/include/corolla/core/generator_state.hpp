@@ -1,5 +1,5 @@
 // generator_state: the vocabulary both generator kinds share (the stackless generator of
-// the coroutine adapter and the stackful one of the fiber adapter), Python's
+// the coroutine adapter and the stackful one of the other adapter), Python's
 // inspect.getgeneratorstate, and their printed form. Style-free, so that neither adapter
 // depends on the other.
 #pragma once

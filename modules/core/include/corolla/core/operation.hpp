@@ -2,7 +2,7 @@
 // (lock.acquire(), q.get(), ...). One object serves both execution styles:
 //
 //     co_await q.get();                 // in a coroutine (adapters/coro)
-//     corolla::await(q.get());          // in a fiber (adapters/fiber)
+//     corolla::await(q.get());          // in stackful code (adapters/)
 //     auto f = corolla::as_future(q.get());   // started now, as a future (wait_for, gather)
 //
 // The protocol, for those who write operations:

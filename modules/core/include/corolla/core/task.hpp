@@ -64,62 +64,10 @@ public:
     /// The same for a cancellation the task's awaited future accepted but did not honour
     /// (a completion backend finished the operation first): delivered with `message`.
     void redeliver_cancel(std::string message);
-    /// Opaque resume point a driver may keep (a coroutine handle address).
-    void* resume_point = nullptr;
-    /// Set by a driver while the task is suspended in a state that another task's step
-    /// may switch to directly (a stackful task: its context), else null; see
-    /// event_loop::take_direct_step.
-    void* direct = nullptr;
-    /// Set by a driver that implements run_direct_step().
-    bool direct_steps = false;
-
-    /// True when the loop may run the next step with run_direct_step(): the driver has
-    /// one, the step has nothing to inject (no pending cancellation), the task is not done.
-    bool direct_steppable() const noexcept { return direct_steps && !must_cancel_ && tracked_ && !self_.done(); }
-    /// True when another task's step may switch straight to this one's (see `direct`).
-    bool direct_ready() const noexcept { return direct != nullptr && !must_cancel_ && tracked_ && !self_.done(); }
-    /// For drivers: begins a step that direct_steppable() allowed, as step() would;
-    /// returns the task that was current, for end_direct_step.
-    task_core* begin_direct_step() noexcept {
-        direct = nullptr;
-        waiter_.reset();
-        running_ = true;
-        started_ = true;
-        task_core* prev = tls_current_task;
-        tls_current_task = this;
-        return prev;
-    }
-    /// For drivers: ends the step of this task (begun directly or by a switch), which
-    /// suspended or (done) finished; the running task becomes `prev`.
-    void end_direct_step(bool done, task_core* prev) noexcept {
-        running_ = false;
-        tls_current_task = prev;
-        if (done) finished();
-    }
-    /// For drivers: this task's step ends with the task suspended and `next`'s step
-    /// begins on the same thread (a direct switch between two stackful tasks). The driver clears
-    /// next.direct once it has read it.
-    void switch_step_to(task_core& next) noexcept {
-        running_ = false;
-        next.waiter_.reset();
-        next.running_ = true;
-        tls_current_task = &next;
-    }
-    /// Runs a step for which direct_steppable() holds, without anything that can throw,
-    /// and returns true; or returns false having done nothing, and the loop runs the step
-    /// with run_step(). Drivers that override it set `direct_steps`.
-    virtual bool run_direct_step() noexcept { return false; }
-
-    // --- for the loop ------------------------------------------------------------------
-    /// Runs one queued step (the loop calls this for an entry queued by
-    /// event_loop::schedule_task_step).
-    void run_step() { step(); }
-    /// Where a task's steps count as scheduled, for error and slow-callback reports.
-    static std::source_location step_location() noexcept;
-
-    // intrusive list of the loop's live tasks
-    task_core* prev_task = nullptr;
-    task_core* next_task = nullptr;
+    /// The driver's own word for where its code resumes (a coroutine: the innermost
+    /// suspended frame). Core never reads it.
+    void* resume_point() const noexcept { return resume_point_; }
+    void set_resume_point(void* p) noexcept { resume_point_ = p; }
 
 protected:
     /// Runs the code until it suspends or finishes; returns true when it finished, after
@@ -141,6 +89,23 @@ protected:
         finish_cancelled(cancel_message());
         return true;
     }
+
+    // --- the driver hook: a fast path into the task's steps (optional) ----------------
+    // A style may run its tasks' steps without the generic step machinery, in two ways:
+    //  - run_direct_step(): the loop calls it for a queued step that has nothing to inject
+    //    (no pending cancellation) instead of step(), when the constructor's subclass set
+    //    direct_steps_;
+    //  - a handoff: a task suspended where another task's step of the same style may switch
+    //    straight into it leaves a token (the style's own, e.g. its execution context);
+    //    the task whose step suspends takes the next due step off the loop with
+    //    direct_step::next() and switches to it itself. direct_step (below) holds the
+    //    bookkeeping both ways share.
+
+    /// Runs a step that nothing is to be injected into, without anything that can throw,
+    /// and returns true; or returns false having done nothing, and the loop runs the step
+    /// with step(). Subclasses that override it set direct_steps_.
+    virtual bool run_direct_step() noexcept { return false; }
+    bool direct_steps_ = false;
 
     friend class future_base;  // links and unlinks the task as one of its done-callbacks
     void step();
@@ -171,9 +136,70 @@ protected:
     bool started_ = false;
     bool tracked_ = false;
 
-public:
+private:
+    friend class loop_impl;
+    friend struct direct_step;
+
+    /// Runs one queued step (the loop calls this for an entry queued by schedule_step).
+    void run_step() { step(); }
+    /// True when the loop may run the next step with run_direct_step().
+    bool direct_steppable() const noexcept { return direct_steps_ && !must_cancel_ && tracked_ && !self_.done(); }
+    /// True when another task's step may switch straight to this one's (a handoff token).
+    bool handoff_ready() const noexcept { return handoff_ != nullptr && !must_cancel_ && tracked_ && !self_.done(); }
+    /// This task's step ends with the task suspended and `next`'s step begins on the same
+    /// thread (the loop, for direct_step::next).
+    void switch_step_to(task_core& next) noexcept {
+        running_ = false;
+        next.waiter_.reset();
+        next.running_ = true;
+        tls_current_task = &next;
+    }
+    /// Where a task's steps count as scheduled, for error and slow-callback reports.
+    static std::source_location step_location() noexcept;
     /// Drops the code of a task its loop abandons at close (breaks reference cycles).
     void abandon() noexcept;
+
+    void* resume_point_ = nullptr;
+    void* handoff_ = nullptr;
+    // intrusive list of the loop's live tasks
+    task_core* prev_task_ = nullptr;
+    task_core* next_task_ = nullptr;
+};
+
+/// The driver hook's bookkeeping, for styles that run steps directly (see task_core).
+struct direct_step {
+    /// Begins a step the loop let run_direct_step() run, as step() would; returns the task
+    /// that was current, for end().
+    static task_core* begin(task_core& t) noexcept {
+        t.handoff_ = nullptr;
+        t.waiter_.reset();
+        t.running_ = true;
+        t.started_ = true;
+        task_core* prev = tls_current_task;
+        tls_current_task = &t;
+        return prev;
+    }
+    /// Ends the step of `last` (begun directly or handed over), which suspended or (done)
+    /// finished; the running task becomes `prev`.
+    static void end(task_core& last, bool done, task_core* prev) noexcept {
+        last.running_ = false;
+        tls_current_task = prev;
+        if (done) last.finished();
+    }
+    /// The suspended task `t` may be entered by a handoff through `token` (null: it may not).
+    static void offer(task_core& t, void* token) noexcept { t.handoff_ = token; }
+    /// The token `t` offered, now withdrawn (its step is being entered).
+    static void* take(task_core& t) noexcept { return std::exchange(t.handoff_, nullptr); }
+    /// Whether `t` offers a handoff now.
+    static bool offered(const task_core& t) noexcept { return t.handoff_ != nullptr; }
+    /// Called by the running task `from` as it suspends, within a step of the loop's
+    /// iteration: when the next queued entry of that iteration is the step of a task
+    /// that offered a handoff, takes it off the queue, makes it the running task and
+    /// returns it (the caller switches to it through its token); else null.
+    static task_core* next(task_core& from) noexcept;
+    /// Queues the next step of the running task `t`, which yields for one iteration
+    /// (sleep(0)), then returns next(t) if `take_next`, else null.
+    static task_core* yield(task_core& t, bool take_next);
 };
 
 /// The thread's running task, or null.

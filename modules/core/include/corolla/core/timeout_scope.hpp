@@ -1,7 +1,7 @@
 // timeout_scope: asyncio.Timeout, the object behind `timeout(delay)` / `timeout_at(when)`.
 // Entered inside a task, it cancels that task when the deadline passes; leaving it turns
 // that cancellation (and only that one) into timeout_error. The style adapters wrap it:
-// coroutines with `co_await timeout(d, body)`, fibers likewise, so both behave the same.
+// coroutines with `co_await timeout(d, body)`, stackful code likewise, so both behave the same.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // Blocking work off the loop thread (asyncio's run_in_executor / to_thread): the call runs
 // on a thread_pool worker and its result or exception completes a future on the loop, so
-// coroutines and fibers alike can await it.
+// code of both execution styles can await it.
 #pragma once
 
 #include <atomic>
@@ -17,6 +17,7 @@
 #include <corolla/core/event_loop.hpp>
 #include <corolla/core/future.hpp>
 #include <corolla/core/thread_pool.hpp>
+#include <corolla/core/detail/loop_access.hpp>
 
 namespace corolla {
 
@@ -69,45 +70,45 @@ auto run_in_executor(event_loop& loop, thread_pool& pool, F fn, A... args) -> fu
     // destroyed); the worker uses the raw pointer only while the anchor says the loop is
     // alive.
     detail::executor_state<R>* raw = s.get();
-    loop.hold_for_job(raw);
+    detail::loop_access::hold_for_job(loop, raw);
     try {
-        pool.submit(
-            [raw, anchor = loop.anchor(), fn = std::move(fn), tup = std::make_tuple(std::move(args)...)]() mutable {
-                detail::job_result<R> r;
-                {
-                    std::lock_guard lock(anchor->mutex);
-                    if (!anchor->loop) return;
-                    r.ran = raw->begin();
-                }
-                if (r.ran) {
-                    try {
-                        if constexpr (std::is_void_v<R>)
-                            std::apply(fn, tup);
-                        else
-                            r.value.emplace(std::apply(fn, tup));
-                    } catch (...) {
-                        r.error = std::current_exception();
-                    }
-                }
+        pool.submit([raw, anchor = detail::loop_access::anchor(loop), fn = std::move(fn),
+                     tup = std::make_tuple(std::move(args)...)]() mutable {
+            detail::job_result<R> r;
+            {
                 std::lock_guard lock(anchor->mutex);
                 if (!anchor->loop) return;
-                event_loop* target = anchor->loop;
+                r.ran = raw->begin();
+            }
+            if (r.ran) {
                 try {
-                    target->call_soon_threadsafe([raw, target, r = std::move(r)]() mutable {
-                        detail::intrusive_ptr<detail::executor_state<R>> keep(raw);
-                        if (!target->drop_job(raw) || raw->done() || !r.ran) return;
-                        if (r.error)
-                            raw->set_exception(r.error);
-                        else if constexpr (std::is_void_v<R>)
-                            raw->set_result();
-                        else
-                            raw->set_result(std::move(*r.value));
-                    });
-                } catch (const loop_closed_error&) {  // closed: the loop's destructor lets go
+                    if constexpr (std::is_void_v<R>)
+                        std::apply(fn, tup);
+                    else
+                        r.value.emplace(std::apply(fn, tup));
+                } catch (...) {
+                    r.error = std::current_exception();
                 }
-            });
+            }
+            std::lock_guard lock(anchor->mutex);
+            if (!anchor->loop) return;
+            event_loop* target = anchor->loop;
+            try {
+                target->call_soon_threadsafe([raw, target, r = std::move(r)]() mutable {
+                    detail::intrusive_ptr<detail::executor_state<R>> keep(raw);
+                    if (!detail::loop_access::drop_job(*target, raw) || raw->done() || !r.ran) return;
+                    if (r.error)
+                        raw->set_exception(r.error);
+                    else if constexpr (std::is_void_v<R>)
+                        raw->set_result();
+                    else
+                        raw->set_result(std::move(*r.value));
+                });
+            } catch (const loop_closed_error&) {  // closed: the loop's destructor lets go
+            }
+        });
     } catch (...) {
-        loop.drop_job(raw);
+        detail::loop_access::drop_job(loop, raw);
         throw;
     }
     return future<R>(detail::intrusive_ptr<detail::future_state<R>>(std::move(s)));

@@ -1,5 +1,5 @@
 // The waiting line the sync and queue modules share: a waiter is a future<void> that a
-// primitive completes to wake one waiting task (coroutine or fiber alike), linked while
+// primitive completes to wake one waiting task (of either execution style), linked while
 // pending in its primitive's FIFO. Cancelling a pending waiter takes it out of the line at
 // once (O(1)), so a line never holds cancelled entries and "wake the first" is exact.
 #pragma once
