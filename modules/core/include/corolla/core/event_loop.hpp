@@ -89,8 +89,8 @@ struct loop_access;  // corolla/core/detail/loop_access.hpp
 ///     A task step may be run directly by the task's driver (task_core::run_direct_step,
 ///     without the loop's bookkeeping around a callback), and a task that suspends may
 ///     hand its turn straight to the next queued task step of this batch whose driver
-///     offered a handoff (detail::direct_step::next): same order, fewer switches. Debug mode turns both off and times every callback (slow-callback
-///     warnings).
+///     offered a handoff (detail::direct_step::next): same order, fewer switches.
+///     Debug mode turns both off and times every callback (slow-callback warnings).
 /// stop() makes run_forever return after the current iteration (called before
 /// run_forever, the next run does one iteration). close() drops queued callbacks and
 /// timers, cancels requests in flight, unregisters fds and signals, and is refused while
