@@ -7,6 +7,8 @@
 #include <string>
 #include <typeinfo>
 
+#include <corolla/config.hpp>  // COROLLA_ASAN / COROLLA_TSAN: the library's switch path
+
 namespace corolla {
 
 /// Fiber stacks of the calling thread: in use by fibers, kept in the pool for reuse, and
