@@ -7,7 +7,8 @@ option(COROLLA_BUILD_EXAMPLES "Build the example programs" ${PROJECT_IS_TOP_LEVE
 option(COROLLA_WITH_FIBERS "Build the fiber adapter (needs Boost.Context; skipped with a message when absent)" ON)
 option(COROLLA_FIBER_PORTABLE_SWITCH
   "Switch fibers only through Boost.Context's jump_fcontext (every platform's path), never the inlined x86-64 jump" OFF)
-option(COROLLA_INSTALL "Generate install rules and the CMake package" ON)
+option(COROLLA_INSTALL "Generate install rules, the CMake package and the pkg-config files" ON)
+option(COROLLA_VERIFY_HEADERS "Compile every public header on its own (target all_verify_interface_header_sets; a packaging test when tests are on)" OFF)
 set(COROLLA_SANITIZE "" CACHE STRING "Sanitizers: empty, 'address;undefined' or 'thread'")
 set(COROLLA_BACKENDS "auto" CACHE STRING "Backends to compile: 'auto' (all this host can build) or a list such as 'epoll;poll'")
 set(COROLLA_DEFAULT_BACKEND "auto" CACHE STRING "Backend a loop uses when none is named: 'auto' or a compiled backend")
@@ -39,10 +40,6 @@ if(COROLLA_SANITIZE)
   list(JOIN COROLLA_SANITIZE "," _corolla_san)
   add_compile_options(-fsanitize=${_corolla_san} -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=${_corolla_san})
-  if("thread" IN_LIST COROLLA_SANITIZE)
-    add_compile_definitions(COROLLA_TSAN=1)
-  endif()
-  if("address" IN_LIST COROLLA_SANITIZE)
-    add_compile_definitions(COROLLA_ASAN=1)
-  endif()
+  # COROLLA_ASAN / COROLLA_TSAN come from the generated <corolla/config.hpp>, so code a
+  # consumer compiles from the headers takes the same paths as the library.
 endif()

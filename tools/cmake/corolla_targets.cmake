@@ -1,7 +1,14 @@
 # Helpers so each module's CMakeLists.txt is a few lines:
-#   corolla_add_library(<name> SOURCES ... [DEPS ...] [PRIVATE_DEPS ...])  -> corolla::<name>
-#   corolla_add_backend(<name> SOURCES ...)                               -> corolla::<name>
+#   corolla_add_library(<name> SOURCES ... [DEPS ...] [PRIVATE_DEPS ...]
+#                       [PC_REQUIRES ...] [PC_LIBS ...])                  -> corolla::<name>
+#   corolla_add_backend(<name> SOURCES ... [DEPS ...] [PC_REQUIRES ...])  -> corolla::<name>
 #   corolla_add_test(<area> <unit> [PER_BACKEND] [LIBS ...] [LABELS ...])
+# A component's public headers are its HEADERS file set: every header under include/
+# (plus, for core, the generated corolla/config.hpp). The set is what gets installed, and
+# with COROLLA_VERIFY_HEADERS each header is compiled on its own
+# (`all_verify_interface_header_sets`), so none depends on being included after another.
+# PC_REQUIRES / PC_LIBS are what the component's pkg-config file adds for what it links
+# outside corolla (pkg-config modules; linker flags).
 
 include(GNUInstallDirs)
 
@@ -13,19 +20,54 @@ function(corolla_install_component name target)
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
     LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
     RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
-    INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+    FILE_SET HEADERS DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+    INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})  # for consumers' CMake before 3.23 (no file sets)
   install(EXPORT corolla-${name}-targets NAMESPACE corolla:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/corolla)
 endfunction()
 
+# The pkg-config linker flags for what a component's target links outside corolla, found
+# in the component's directory (where imported targets such as Boost::context are seen).
+function(_corolla_pc_outside_libs target out)
+  set(libs "")
+  get_target_property(linked ${target} LINK_LIBRARIES)
+  foreach(item IN LISTS linked)
+    if(item MATCHES "^corolla::|^\\$<|^PkgConfig::|^corolla_build_flags$" OR NOT item)
+      continue()  # corolla's own (Requires), build-only, or named in PC_REQUIRES
+    elseif(item STREQUAL "Threads::Threads")
+      list(APPEND libs ${CMAKE_THREAD_LIBS_INIT})
+    elseif(TARGET ${item})
+      get_target_property(type ${item} TYPE)
+      if(type STREQUAL "INTERFACE_LIBRARY")
+        continue()
+      endif()
+      get_target_property(location ${item} LOCATION)
+      get_filename_component(dir "${location}" DIRECTORY)
+      get_filename_component(file "${location}" NAME)
+      if(file MATCHES "^lib([^.]+)\\.")
+        list(APPEND libs "-L${dir}" "-l${CMAKE_MATCH_1}")
+      else()
+        list(APPEND libs "${location}")
+      endif()
+    elseif(item MATCHES "^-")
+      list(APPEND libs "${item}")
+    else()
+      list(APPEND libs "-l${item}")
+    endif()
+  endforeach()
+  set(${out} "${libs}" PARENT_SCOPE)
+endfunction()
+
 function(corolla_add_library name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS;PC_REQUIRES;PC_LIBS" ${ARGN})
   set(target corolla_${name})
   add_library(${target} ${ARG_SOURCES})
   add_library(corolla::${name} ALIAS ${target})
-  set_target_properties(${target} PROPERTIES EXPORT_NAME ${name} OUTPUT_NAME corolla_${name})
-  target_include_directories(${target} PUBLIC
-    $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
-    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  set_target_properties(${target} PROPERTIES EXPORT_NAME ${name} OUTPUT_NAME corolla_${name}
+    VERIFY_INTERFACE_HEADER_SETS ${COROLLA_VERIFY_HEADERS})
+  # The file set puts include/ on the include path, in the build and (as the install
+  # destination) in the installed package.
+  file(GLOB_RECURSE headers CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/include/*.hpp")
+  target_sources(${target} PUBLIC FILE_SET HEADERS BASE_DIRS "${CMAKE_CURRENT_SOURCE_DIR}/include" FILES ${headers})
   target_compile_features(${target} PUBLIC cxx_std_20)
   target_link_libraries(${target} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS} $<BUILD_INTERFACE:corolla_build_flags>)
   set_property(GLOBAL APPEND PROPERTY COROLLA_COMPONENTS ${name})
@@ -38,23 +80,26 @@ function(corolla_add_library name)
     endif()
   endforeach()
   set_property(GLOBAL PROPERTY COROLLA_COMPONENT_DEPS_${name} "${component_deps}")
+  set_property(GLOBAL PROPERTY COROLLA_COMPONENT_PC_REQUIRES_${name} "${ARG_PC_REQUIRES}")
+  _corolla_pc_outside_libs(${target} outside_libs)
+  set_property(GLOBAL PROPERTY COROLLA_COMPONENT_PC_LIBS_${name}
+    "${ARG_PC_LIBS};-L\${libdir};-lcorolla_${name};${outside_libs}")
   corolla_install_component(${name} ${target})
-  if(COROLLA_INSTALL AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/include)
-    install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-  endif()
 endfunction()
 
 # A backend registers itself from a static initialiser in its selector source, next to
 # an anchor function `corolla_backend_anchor_<name>`. Every program linking the backend
 # is told to need that symbol, so a static archive can never drop the registration.
 function(corolla_add_backend name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
-  corolla_add_library(${name} SOURCES ${ARG_SOURCES} DEPS corolla::core ${ARG_DEPS})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PC_REQUIRES" ${ARGN})
   if(APPLE)
-    target_link_options(corolla_${name} INTERFACE "LINKER:-u,_corolla_backend_anchor_${name}")
+    set(anchor "-u,_corolla_backend_anchor_${name}")
   else()
-    target_link_options(corolla_${name} INTERFACE "LINKER:--undefined=corolla_backend_anchor_${name}")
+    set(anchor "--undefined=corolla_backend_anchor_${name}")
   endif()
+  corolla_add_library(${name} SOURCES ${ARG_SOURCES} DEPS corolla::core ${ARG_DEPS}
+    PC_REQUIRES ${ARG_PC_REQUIRES} PC_LIBS "-Wl,${anchor}")
+  target_link_options(corolla_${name} INTERFACE "LINKER:${anchor}")
 endfunction()
 
 # Tests. PER_BACKEND executables use tests/support/backend_matrix.hpp: each test body is

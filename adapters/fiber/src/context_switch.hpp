@@ -6,6 +6,7 @@
 
 #include <boost/context/detail/fcontext.hpp>
 
+#include <corolla/config.hpp>  // COROLLA_ASAN / COROLLA_TSAN: the switches annotate for them
 #include <corolla/fiber/detail/fiber_context.hpp>
 
 namespace corolla::detail {

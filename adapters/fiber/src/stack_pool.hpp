@@ -7,6 +7,7 @@
 
 #include <cstddef>
 
+#include <corolla/config.hpp>  // COROLLA_ASAN / COROLLA_TSAN
 #include <corolla/fiber/detail/fiber_context.hpp>
 
 namespace corolla::detail {

@@ -7,16 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include <corolla/config.hpp>  // COROLLA_DEFAULT_BACKEND, COROLLA_BUILT_BACKENDS
 #include <corolla/core/errors.hpp>
-
-#ifndef COROLLA_DEFAULT_BACKEND
-#define COROLLA_DEFAULT_BACKEND "auto"
-#endif
-// The backends this build of corolla compiled ("epoll,poll"), for the message a program
-// linking none of them gets.
-#ifndef COROLLA_BUILT_BACKENDS
-#define COROLLA_BUILT_BACKENDS ""
-#endif
 
 namespace corolla {
 namespace {

@@ -1,0 +1,25 @@
+# Whether the kqueue backend can be built here (included by tools/cmake/corolla_backends.cmake;
+# sets backend_ok, and backend_why when it cannot). On macOS and the BSDs kqueue is in libc;
+# on Linux it needs the libkqueue emulation library, looked up here, once: the imported
+# target PkgConfig::COROLLA_LIBKQUEUE it leaves is what the backend links.
+if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  find_package(PkgConfig QUIET)
+  if(PkgConfig_FOUND)
+    pkg_check_modules(COROLLA_LIBKQUEUE QUIET IMPORTED_TARGET libkqueue)
+  endif()
+  if(TARGET PkgConfig::COROLLA_LIBKQUEUE AND "thread" IN_LIST COROLLA_SANITIZE)
+    set(backend_why "kqueue through libkqueue is not built under ThreadSanitizer: libkqueue's own threads are not instrumented and draw false race reports")
+  elseif(TARGET PkgConfig::COROLLA_LIBKQUEUE)
+    set(backend_ok TRUE)
+  else()
+    set(backend_why "kqueue on Linux needs the libkqueue emulation library (pkg-config libkqueue), not installed")
+  endif()
+else()
+  include(CheckIncludeFileCXX)
+  check_include_file_cxx(sys/event.h COROLLA_HAVE_SYS_EVENT_H)
+  if(COROLLA_HAVE_SYS_EVENT_H)
+    set(backend_ok TRUE)
+  else()
+    set(backend_why "kqueue needs <sys/event.h> (macOS, the BSDs)")
+  endif()
+endif()

@@ -1,0 +1,26 @@
+# Writes the generated <corolla/config.hpp> (template corolla_config.hpp.in) and adds it to
+# core's header file set, so it is on every component's include path and is installed with
+# core's headers. Included once every component is known.
+set(COROLLA_CONFIG_INCLUDE_DIR "${PROJECT_BINARY_DIR}/generated/include")
+list(JOIN COROLLA_BACKENDS_BUILT "," COROLLA_CONFIG_BUILT_BACKENDS)
+set(COROLLA_CONFIG_HAVE_BACKENDS "")
+foreach(_b IN LISTS COROLLA_BACKENDS_BUILT)
+  string(TOUPPER ${_b} _B)
+  string(APPEND COROLLA_CONFIG_HAVE_BACKENDS "#define COROLLA_HAVE_BACKEND_${_B} 1\n")
+endforeach()
+if(TARGET corolla::fiber)
+  set(COROLLA_HAVE_FIBER 1)
+else()
+  set(COROLLA_HAVE_FIBER 0)
+endif()
+set(COROLLA_ASAN OFF)
+set(COROLLA_TSAN OFF)
+if("address" IN_LIST COROLLA_SANITIZE)
+  set(COROLLA_ASAN ON)
+endif()
+if("thread" IN_LIST COROLLA_SANITIZE)
+  set(COROLLA_TSAN ON)
+endif()
+configure_file("${CMAKE_CURRENT_LIST_DIR}/corolla_config.hpp.in" "${COROLLA_CONFIG_INCLUDE_DIR}/corolla/config.hpp" @ONLY)
+target_sources(corolla_core PUBLIC FILE_SET HEADERS BASE_DIRS "${COROLLA_CONFIG_INCLUDE_DIR}"
+  FILES "${COROLLA_CONFIG_INCLUDE_DIR}/corolla/config.hpp")
