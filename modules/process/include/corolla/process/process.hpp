@@ -1,6 +1,6 @@
 // Child processes (asyncio.subprocess) for both styles:
 //
-//     auto p = co_await subprocess::create_subprocess_exec("ls", {"-l"}, {.stdout_mode = redirect::pipe});
+//     auto p = co_await subprocess::create_subprocess_exec("ls", args, {.stdout_mode = redirect::pipe});
 //     std::string line = co_await p.stdout_reader().readline();   // or corolla::await(...)
 //     int code = co_await p.wait();
 //
