@@ -1,8 +1,9 @@
 // Child processes (asyncio.subprocess): cat round trips through communicate and through the
 // streams, exit codes and deaths by signal, a child ignoring SIGTERM, a thousand children at
-// once, a child gone before reading its stdin, a missing program, cancelling wait(), and a
-// process dropped or outliving its loop while its child runs — never a zombie or an fd
-// left behind. Both styles, every backend; CTest runs the suite with the SIGCHLD watcher too.
+// once, a child gone before reading its stdin, a missing program, cancelling wait() or
+// communicate(), a new session, and a process dropped or outliving its loop while its child
+// runs — never a zombie or an fd left behind. Both styles, every backend; CTest runs the suite with the SIGCHLD watcher
+// too.
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -60,6 +61,11 @@ sp::spawn_op exec(const char* program, const char* arg = nullptr, stdio s = {}, 
     sp::process_options o = options_for(s);
     if (cwd) o.cwd = cwd;
     return sp::create_subprocess_exec(program, std::move(args), o);
+}
+sp::spawn_op sleep_in_new_session() {
+    sp::process_options o;
+    o.start_new_session = true;
+    return sp::create_subprocess_exec("sleep", {"100"}, o);
 }
 /// /bin/sh -c cmd; with_env: in / with GREETING=hello and a bare PATH.
 sp::spawn_op shell(const char* cmd, stdio s = {}, bool with_env = false) {
@@ -289,6 +295,55 @@ COROLLA_BACKEND_TEST(cancelling_wait_leaves_the_child_running) {
             BOOST_TEST(loop.stats().readers == 1u);
         p.terminate();
         BOOST_TEST(AWAIT(p.wait()) == -SIGTERM);
+        RETURN;
+    });
+    loop.run_until_complete(t);
+    BOOST_TEST(no_children());
+}
+
+COROLLA_BACKEND_TEST(cancelling_communicate_leaves_the_child_running) {
+    loop_fixture fx(backend, clock_kind::real);
+    auto& loop = fx.loop();
+    auto t = test::spawn(loop, [&]() -> TASK(void) {
+        // The child writes, says so on stderr, and goes on (as sleep, same pid): the reads
+        // to EOF never finish by themselves.
+        sp::process p = AWAIT(shell("echo kept; echo ready >&2; exec sleep 100",
+                                    stdio{redirect::inherit, redirect::pipe, redirect::pipe}));
+        BOOST_TEST(AWAIT(p.stderr_reader().readline()) == "ready\n");  // "kept" is in the pipe
+        bool started = false;
+        auto talking = test::spawn(loop, [p, &started]() mutable -> TASK(void) {
+            started = true;
+            AWAIT(p.communicate());
+            RETURN;
+        });
+        AWAIT(corolla::sleep(std::chrono::milliseconds(0)));
+        BOOST_TEST(started);
+        talking.cancel();
+        BOOST_CHECK_THROW(AWAIT(talking), corolla::cancelled_error);
+        BOOST_TEST(!p.returncode());
+        BOOST_TEST(::kill(p.pid(), 0) == 0);
+        p.kill();
+        // The cancelled read consumed nothing: what the child wrote is still there.
+        BOOST_TEST(AWAIT(p.stdout_reader().read()) == "kept\n");
+        BOOST_TEST(AWAIT(p.wait()) == -SIGKILL);
+        RETURN;
+    });
+    loop.run_until_complete(t);
+    BOOST_TEST(no_children());
+}
+
+COROLLA_BACKEND_TEST(start_new_session_makes_the_child_a_session_leader) {
+    loop_fixture fx(backend, clock_kind::real);
+    auto& loop = fx.loop();
+    auto t = test::spawn(loop, [&]() -> TASK(void) {
+        sp::process own = AWAIT(sleep_in_new_session());
+        BOOST_TEST(::getsid(own.pid()) == own.pid());
+        sp::process plain = AWAIT(exec("sleep", "100"));
+        BOOST_TEST(::getsid(plain.pid()) == ::getsid(0));
+        own.kill();
+        plain.kill();
+        BOOST_TEST(AWAIT(own.wait()) == -SIGKILL);
+        BOOST_TEST(AWAIT(plain.wait()) == -SIGKILL);
         RETURN;
     });
     loop.run_until_complete(t);
