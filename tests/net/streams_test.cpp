@@ -2,7 +2,8 @@
 // TCP and Unix, the reader's edge semantics (readexactly's partial data, readuntil's
 // limit leaving the data buffered, readline at EOF, a cancelled read consuming nothing),
 // drain's back-pressure, errors from a reset peer, serve_forever / close / wait_closed,
-// and accepting under EMFILE without spinning. Both styles, every backend.
+// accepting under EMFILE without spinning, and streams over a pipe. Both styles, every
+// backend.
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -452,4 +453,35 @@ COROLLA_BACKEND_TEST(zero_length_stream_reads_return_at_once) {
     });
     // The virtual clock turns a read that parks into a timeout rather than a hang.
     BOOST_TEST(loop.run_until_complete(corolla::wait_for(t, 5s)) == "abc");
+}
+
+COROLLA_BACKEND_TEST(streams_over_a_pipe) {
+    loop_fixture fx(backend, clock_kind::real);
+    auto& loop = fx.loop();
+    test::fd_pair p = test::fd_pair::pipe();
+    net::stream_reader r = net::open_stream(net::socket::adopt(std::exchange(p.a, -1))).reader;
+    net::stream_writer w = net::open_stream(net::socket::adopt(std::exchange(p.b, -1))).writer;
+    auto t = test::spawn(loop, [&]() -> TASK(void) {
+        // More than a pipe holds: short writes, then the rest from the background request.
+        std::string big(300 * 1024, 'x');
+        big += "\nend\n";
+        w.write(big);
+        BOOST_TEST(w.buffer_size() > 0u);
+        std::string got = AWAIT(r.readexactly(big.size() - 4));
+        BOOST_TEST(got.size() == big.size() - 4);
+        AWAIT(w.drain());
+        w.write_eof();  // no half-close on a pipe: the writer closes it
+        BOOST_TEST(AWAIT(r.read()) == "end\n");
+        BOOST_TEST(r.at_eof());
+        RETURN;
+    });
+    loop.run_until_complete(t);
+    BOOST_TEST(w.is_closing());
+
+    // A pipe whose reader is gone: broken_pipe_error, never SIGPIPE.
+    test::fd_pair q = test::fd_pair::pipe();
+    net::stream_writer lone = net::open_stream(net::socket::adopt(std::exchange(q.b, -1))).writer;
+    q.close_a();
+    BOOST_CHECK_THROW(lone.write("nobody reads this"), net::broken_pipe_error);
+    BOOST_CHECK_THROW(lone.write("again"), net::broken_pipe_error);
 }

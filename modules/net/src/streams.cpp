@@ -1,18 +1,22 @@
 // The stream state shared by a reader and a writer: the socket, the read buffer filled by
 // read requests that stay queued until the buffer satisfies the read, and the write
 // queue sent by one background send request that re-arms itself while data is queued.
+// Over a pipe or another non-socket fd (a child process's stdin / stdout) the same state
+// uses read / write instead of recv / send, and write_eof closes the fd.
 #include <corolla/net/streams.hpp>
 
 #include <algorithm>
+#include <csignal>
 #include <cstring>
+#include <mutex>
 #include <vector>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <corolla/core/event_loop.hpp>
 #include <corolla/net/errors.hpp>
-#include <corolla/net/resolve.hpp>
 #include <corolla/core/detail/loop_access.hpp>
 
 namespace corolla::net {
@@ -29,11 +33,12 @@ namespace detail {
 
 class stream_state : public std::enable_shared_from_this<stream_state> {
 public:
-    stream_state(socket s, const stream_options& o) : sock(std::move(s)), opt(o) {}
+    stream_state(socket s, const stream_options& o, bool sock_fd) : sock(std::move(s)), opt(o), is_socket(sock_fd) {}
     ~stream_state() { abandon_write(); }
 
     socket sock;
     stream_options opt;
+    bool is_socket;  // else a pipe (or tty, file): read / write, no MSG_NOSIGNAL, no shutdown
 
     // --- reading -----------------------------------------------------------------------
     std::vector<char> buf;  // [head, tail) holds unread bytes
@@ -96,7 +101,7 @@ public:
     void prepare(io_args& a) {
         reserve_tail(chunk);
         a = io_args{};
-        a.kind = io_kind::recv;
+        a.kind = is_socket ? io_kind::recv : io_kind::read;
         a.fd = sock.fileno();
         a.buf = buf.data() + tail;
         a.len = buf.size() - tail;
@@ -141,7 +146,7 @@ public:
         }
         event_loop* loop = sock.loop();
         io_args a{};
-        a.kind = io_kind::send;
+        a.kind = is_socket ? io_kind::send : io_kind::write;
         a.fd = sock.fileno();
         a.buf = const_cast<char*>(data.data());
         a.len = data.size();
@@ -174,7 +179,7 @@ public:
     void start_send() {
         event_loop& loop = loop_for("stream write");
         io_args a{};
-        a.kind = io_kind::send_all;
+        a.kind = is_socket ? io_kind::send_all : io_kind::write;
         a.fd = sock.fileno();
         a.buf = inflight.data();
         a.len = inflight.size();
@@ -188,6 +193,18 @@ public:
     /// The loop's hook for the send request: send what was queued meanwhile, or finish.
     static bool on_sent(io_request& r) {
         auto* s = static_cast<stream_state*>(r.context);
+        if (!r.args.err && r.args.kind == io_kind::write && static_cast<std::size_t>(r.args.res) < r.args.len) {
+            // A short write to a pipe (there is no write-all request): the rest, plus what
+            // was queued meanwhile. The kernel is done with `inflight` here.
+            s->inflight.erase(0, static_cast<std::size_t>(r.args.res));
+            s->inflight.append(s->queued);
+            s->queued.clear();
+            r.args.buf = s->inflight.data();
+            r.args.len = s->inflight.size();
+            r.args.res = 0;
+            if (s->write_buffered() <= s->opt.low_water) s->wake_drainers();
+            return false;
+        }
         if (r.args.err) {
             s->write_err = r.args.err;
             s->inflight.clear();
@@ -222,7 +239,7 @@ public:
                 if (self->closing)
                     self->close_now();
                 else if (self->eof_requested && self->sock.is_open())
-                    ::shutdown(self->sock.fileno(), SHUT_WR);
+                    self->shut_write();
             });
         } catch (const loop_closed_error&) {
             // The loop is closing (a send that won the race with its cancellation): there
@@ -238,7 +255,15 @@ public:
     void write_eof() {
         check_writable();
         eof_requested = true;
-        if (!write_req) ::shutdown(sock.fileno(), SHUT_WR);
+        if (!write_req) shut_write();
+    }
+
+    /// A pipe has no half-close: its writer closes it (asyncio's pipe transport too).
+    void shut_write() {
+        if (is_socket)
+            ::shutdown(sock.fileno(), SHUT_WR);
+        else
+            close_now();
     }
 
     void close() {
@@ -397,7 +422,21 @@ void stream_wait_op::finish(std::exception_ptr injected) {
 
 namespace {
 constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+/// write(2) to a pipe whose reader is gone raises SIGPIPE, and no flag prevents it as
+/// MSG_NOSIGNAL does for send. So, as Python does at startup, a process that streams over
+/// a pipe ignores SIGPIPE (unless it installed a handler of its own): the write fails with
+/// EPIPE, reported as broken_pipe_error. Child processes get the default back (the
+/// process module resets it when it spawns).
+void ignore_sigpipe() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        struct sigaction old {};
+        if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL && !(old.sa_flags & SA_SIGINFO))
+            ::signal(SIGPIPE, SIG_IGN);
+    });
 }
+}  // namespace
 
 stream_read_op stream_reader::read(std::size_t n) { return {s_, stream_read_op::mode::some, n, {}}; }
 stream_read_op stream_reader::read() { return {s_, stream_read_op::mode::all, npos, {}}; }
@@ -437,165 +476,15 @@ stream_pair open_stream(socket s, stream_options options) {
     if (!s.is_open()) throw socket_closed_error("open_stream: the socket is closed");
     if (options.low_water > options.high_water) throw value_error("stream_options: low_water above high_water");
     if (options.limit == 0) throw value_error("stream_options: limit must be positive");
-    if (options.nodelay) {
+    struct stat st_buf {};
+    const bool is_socket = ::fstat(s.fileno(), &st_buf) != 0 || S_ISSOCK(st_buf.st_mode);
+    if (!is_socket) ignore_sigpipe();
+    if (options.nodelay && is_socket) {
         const int fam = s.family();
         if (fam == AF_INET || fam == AF_INET6) s.set_nodelay(true);
     }
-    auto st = std::make_shared<stream_state>(std::move(s), options);
+    auto st = std::make_shared<stream_state>(std::move(s), options, is_socket);
     return {stream_reader(st), stream_writer(st)};
-}
-
-// --- open_connection -------------------------------------------------------------------
-
-namespace {
-
-/// The future of an open_connection: resolve (if needed), then try each address in turn.
-class connect_state final : public corolla::detail::future_state<stream_pair> {
-public:
-    connect_state(event_loop& loop, stream_options o) : future_state<stream_pair>(loop), opt_(o) {}
-
-    bool cancel(std::string message) override {
-        if (done()) return false;
-        if (inner_ && !inner_->done()) inner_->cancel(message);
-        return cancel_now(std::move(message));
-    }
-
-    static void begin(const intrusive_ptr<connect_state>& self, std::vector<address> addrs, std::string what) {
-        self->addrs_ = std::move(addrs);
-        self->what_ = std::move(what);
-        try_next(self);
-    }
-
-    static void resolve_then_connect(const intrusive_ptr<connect_state>& self, future<std::vector<address>> f,
-                                     std::string what) {
-        self->inner_ = intrusive_ptr<future_base>(f.state());
-        self->what_ = std::move(what);
-        f.state()->add_done_callback([self, f](future_base&) {
-            if (self->done()) return;
-            try {
-                self->addrs_ = f.result();
-            } catch (...) {
-                self->set_exception(std::current_exception());
-                return;
-            }
-            try_next(self);
-        });
-    }
-
-private:
-    static void try_next(const intrusive_ptr<connect_state>& self) {
-        connect_state& c = *self;
-        event_loop& loop = c.loop();
-        while (c.next_ < c.addrs_.size()) {
-            const address& a = c.addrs_[c.next_++];
-            try {
-                c.sock_ = socket(a.family(), SOCK_STREAM);
-                c.sock_.attach(loop, "open_connection");
-            } catch (...) {
-                c.set_exception(std::current_exception());
-                return;
-            }
-            io_args args{};
-            args.kind = io_kind::connect;
-            args.fd = c.sock_.fileno();
-            args.addr = const_cast<sockaddr*>(a.native());
-            args.addrlen = a.size();
-            if (corolla::detail::loop_access::try_io(loop, args)) {
-                if (args.err == 0) return c.succeed();
-                c.last_err_ = args.err;
-                continue;
-            }
-            auto req = intrusive_ptr<io_request>(new io_request(loop, args));
-            c.inner_ = req;
-            corolla::detail::loop_access::submit_io(loop, *req);
-            req->add_done_callback([self, req](future_base&) {
-                if (self->done()) return;
-                try {
-                    req->value();
-                } catch (...) {  // closed meanwhile
-                    self->set_exception(std::current_exception());
-                    return;
-                }
-                if (req->args.err == 0) return self->succeed();
-                self->last_err_ = req->args.err;
-                try_next(self);
-            });
-            return;
-        }
-        try {
-            throw_os_error(c.last_err_ ? c.last_err_ : ECONNREFUSED, "open_connection to " + c.what_);
-        } catch (...) {
-            c.set_exception(std::current_exception());
-        }
-    }
-
-    void succeed() {
-        try {
-            set_result(open_stream(std::move(sock_), opt_));
-        } catch (...) {
-            set_exception(std::current_exception());
-        }
-    }
-
-    stream_options opt_;
-    std::vector<address> addrs_;
-    std::size_t next_ = 0;
-    int last_err_ = 0;
-    std::string what_;
-    socket sock_;
-    intrusive_ptr<future_base> inner_;
-};
-
-}  // namespace
-
-struct open_connection_op::impl {
-    std::string host;
-    int port;
-    std::string path;
-    stream_options opt;
-    intrusive_ptr<connect_state> state;
-};
-
-open_connection_op::open_connection_op(std::string host, int port, std::string unix_path, stream_options options)
-    : p_(new impl{std::move(host), port, std::move(unix_path), options, {}}) {}
-open_connection_op::open_connection_op(open_connection_op&&) noexcept = default;
-open_connection_op::~open_connection_op() {
-    if (p_ && p_->state && !p_->state->done()) p_->state->cancel("open_connection abandoned");
-}
-
-future_base* open_connection_op::start(event_loop& loop) {
-    impl& p = *p_;
-    p.state = intrusive_ptr<connect_state>(new connect_state(loop, p.opt));
-    if (!p.path.empty()) {
-        connect_state::begin(p.state, {address::unix_path(p.path)}, p.path);
-    } else {
-        const std::string what = p.host + ":" + std::to_string(p.port);
-        std::vector<address> now = resolve_numeric(p.host, p.port);
-        if (!now.empty())
-            connect_state::begin(p.state, std::move(now), what);
-        else
-            connect_state::resolve_then_connect(p.state, resolve(loop, p.host, p.port, AF_UNSPEC, SOCK_STREAM), what);
-    }
-    return p.state->done() ? nullptr : p.state.get();
-}
-
-stream_pair open_connection_op::finish(std::exception_ptr injected) {
-    auto st = std::move(p_->state);
-    if (injected && st->status() == corolla::future_status::done && !st->has_exception()) {
-        // Connected before the cancellation reached us: hand the connection over first.
-        corolla::detail::defer_cancel(injected);
-        injected = nullptr;
-    }
-    if (injected) std::rethrow_exception(injected);
-    return std::move(st->value());
-}
-
-open_connection_op open_connection(std::string host, int port, stream_options options) {
-    return open_connection_op(std::move(host), port, {}, options);
-}
-open_connection_op open_unix_connection(std::string path, stream_options options) {
-    if (path.empty()) throw address_error("open_unix_connection: empty path");
-    return open_connection_op({}, 0, std::move(path), options);
 }
 
 }  // namespace corolla::net

@@ -121,7 +121,8 @@ public:
     /// Waits while more than high_water bytes are queued (until at most low_water are);
     /// throws the connection's error if it failed.
     [[nodiscard]] stream_wait_op drain();
-    /// Half-closes (shutdown SHUT_WR) once what is queued has gone out.
+    /// Half-closes (shutdown SHUT_WR) once what is queued has gone out; over a pipe,
+    /// which has no half-close, closes it then.
     void write_eof();
     bool can_write_eof() const noexcept { return true; }
     /// Closes once what is queued has gone out (reads waiting fail with
@@ -148,7 +149,10 @@ struct stream_pair {
     stream_writer writer;
 };
 
-/// Wraps a connected socket (e.g. from sock_accept) in streams.
+/// Wraps a connected socket (e.g. from sock_accept) in streams; or a pipe end taken
+/// with socket::adopt (asyncio's connect_read_pipe / connect_write_pipe): it is then read
+/// and written with read(2) / write(2), and the process ignores SIGPIPE from then on
+/// (unless it handles it), so that a write to a pipe nobody reads is broken_pipe_error.
 stream_pair open_stream(socket s, stream_options options = {});
 
 /// Connects and returns streams (asyncio.open_connection). The host is numeric,
