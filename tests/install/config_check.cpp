@@ -1,18 +1,15 @@
 // Compiled against the installed headers with no sanitizer flag and no corolla definition
 // on the command line: <corolla/config.hpp> alone must say how the library was built, and
-// the fiber headers must show nothing of how the library switches (that is compiled into
-// it, so a program's flags cannot disagree with it). The expected values come from the
-// build (COROLLA_TEST_EXPECT_*); only compiled, never run.
+// the fiber headers must take the library's switch path from it. The expected values come
+// from the build (COROLLA_TEST_EXPECT_*); only compiled, never run.
 #include <string_view>
 
-#if __has_include(<corolla/fiber/fiber.hpp>)
-#include <corolla/fiber/fiber.hpp>
-#if defined(COROLLA_FIBER_ASM_JUMP) || defined(COROLLA_FIBER_INLINE_YIELD) || defined(COROLLA_FIBER_BOOST_JUMP)
-#error "the fiber switch machinery leaked into a public header"
+// First, so it must bring <corolla/config.hpp> itself (where the fiber adapter is installed).
+#if __has_include(<corolla/fiber/detail/fiber_context.hpp>)
+#include <corolla/fiber/detail/fiber_context.hpp>
+#if defined(COROLLA_FIBER_INLINE_YIELD) && (COROLLA_TEST_EXPECT_ASAN || COROLLA_TEST_EXPECT_TSAN)
+#error "a program built without sanitizer flags would inline the fiber switch of a sanitized library"
 #endif
-#endif
-#if __has_include(<corolla/fiber/detail/context_switch.hpp>)
-#error "the fiber library's private switch header was installed"
 #endif
 
 #include <corolla/config.hpp>

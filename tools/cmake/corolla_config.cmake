@@ -21,6 +21,7 @@ endif()
 if("thread" IN_LIST COROLLA_SANITIZE)
   set(COROLLA_TSAN ON)
 endif()
+set(COROLLA_FIBER_BOOST_JUMP ${COROLLA_FIBER_PORTABLE_SWITCH})
 configure_file("${CMAKE_CURRENT_LIST_DIR}/corolla_config.hpp.in" "${COROLLA_CONFIG_INCLUDE_DIR}/corolla/config.hpp" @ONLY)
 target_sources(corolla_core PUBLIC FILE_SET HEADERS BASE_DIRS "${COROLLA_CONFIG_INCLUDE_DIR}"
   FILES "${COROLLA_CONFIG_INCLUDE_DIR}/corolla/config.hpp")

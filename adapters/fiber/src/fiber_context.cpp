@@ -6,11 +6,12 @@
 #include <exception>
 #include <utility>
 
+#include <boost/context/detail/fcontext.hpp>
+
 #include <corolla/core/event_loop.hpp>
 #include <corolla/core/task.hpp>
 #include <corolla/fiber/fiber.hpp>
 
-#include "context_switch.hpp"
 #include "stack_pool.hpp"
 
 #if defined(COROLLA_ASAN)
@@ -22,6 +23,8 @@
 
 namespace corolla::detail {
 
+namespace bcd = boost::context::detail;
+
 thread_local constinit fiber_context* tls_current_fiber = nullptr;
 
 thread_local constinit eh_state* tls_eh_globals = nullptr;
@@ -32,6 +35,91 @@ thread_local constinit eh_state* tls_eh_globals = nullptr;
 // runtime and a TLS lookup in a shared library) rather than at every switch. The layout
 // mirrors the runtime's __cxa_eh_globals (libstdc++ and libc++abi agree on it).
 eh_state* eh_globals_slow() noexcept { return tls_eh_globals = reinterpret_cast<eh_state*>(abi::__cxa_get_globals()); }
+
+namespace {
+
+#if defined(COROLLA_FIBER_ASM_JUMP)
+[[gnu::always_inline]] inline bcd::transfer_t jump(bcd::fcontext_t to, void* data) noexcept {
+    const fiber_transfer t = fiber_jump(to, data);
+    return {t.fctx, t.data};
+}
+
+/// The first switch into a fiber: saves the caller's context as jump() does, then runs
+/// fn(transfer_t{caller, data}) on the fresh stack below `top`, entered with a jump (fn
+/// never returns) rather than through a frame make_fcontext prepares.
+[[gnu::always_inline]] inline bcd::transfer_t start_jump(void* top, void* data, void (*fn)(bcd::transfer_t)) noexcept {
+    register void* rdi asm("rdi") = top;
+    register void* rsi asm("rsi") = data;
+    register void* rcx asm("rcx") = reinterpret_cast<void*>(fn);
+    register void* rax asm("rax");
+    register void* rdx asm("rdx");
+    asm volatile(
+        "leaq -0xc8(%%rsp), %%rsp\n\t"
+        "stmxcsr (%%rsp)\n\t"
+        "fnstcw 0x4(%%rsp)\n\t"
+        "movq %%r12, 0x10(%%rsp)\n\t"
+        "movq %%r13, 0x18(%%rsp)\n\t"
+        "movq %%r14, 0x20(%%rsp)\n\t"
+        "movq %%r15, 0x28(%%rsp)\n\t"
+        "movq %%rbx, 0x30(%%rsp)\n\t"
+        "movq %%rbp, 0x38(%%rsp)\n\t"
+        "leaq 1f(%%rip), %%rax\n\t"
+        "movq %%rax, 0x40(%%rsp)\n\t"
+        "movq %%rsp, %%rax\n\t"
+        "andq $-16, %%rdi\n\t"
+        "movq %%rdi, %%rsp\n\t"
+        "movq %%rax, %%rdi\n\t"
+        "xorl %%ebp, %%ebp\n\t"  // the outermost frame
+        "pushq $0\n\t"           // as if called, from nowhere (ends backtraces)
+        "jmp *%%rcx\n"
+        "1:\n\t"
+        "leaq 0x80(%%rsp), %%rsp\n\t"
+        : "+r"(rdi), "+r"(rsi), "+r"(rcx), "=r"(rax), "=r"(rdx)
+        :
+        : "r8", "r9", "r10", "r11", "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
+          "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",
+#if defined(__AVX512F__)
+          "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm24", "xmm25", "xmm26", "xmm27",
+          "xmm28", "xmm29", "xmm30", "xmm31", "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7",
+#endif
+          "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)");
+    return {rax, rdx};
+}
+#define COROLLA_FIBER_START_JUMP 1
+
+/// The last switch out of a fiber whose entry has returned: its context is never
+/// resumed, so nothing of it is saved; only `to` is restored (as jump() does).
+[[noreturn, gnu::always_inline]] inline void final_jump(bcd::fcontext_t to, void* data) noexcept {
+    asm volatile(
+        // Inputs first: their registers may be among those restored below.
+        "movq %[data], %%rdx\n\t"
+        "movq %[data], %%rsi\n\t"
+        "movq %%rsp, %%rax\n\t"  // (the fiber's context: for the record only, never resumed)
+        "movq %[to], %%rsp\n\t"
+        "movq 0x40(%%rsp), %%r8\n\t"
+        "ldmxcsr (%%rsp)\n\t"
+        "fldcw 0x4(%%rsp)\n\t"
+        "movq 0x10(%%rsp), %%r12\n\t"
+        "movq 0x18(%%rsp), %%r13\n\t"
+        "movq 0x20(%%rsp), %%r14\n\t"
+        "movq 0x28(%%rsp), %%r15\n\t"
+        "movq 0x30(%%rsp), %%rbx\n\t"
+        "movq 0x38(%%rsp), %%rbp\n\t"
+        "leaq 0x48(%%rsp), %%rsp\n\t"
+        "movq %%rax, %%rdi\n\t"
+        "jmp *%%r8\n\t"
+        :
+        : [to] "r"(to), [data] "r"(data)
+        : "rax", "rdx", "rsi", "rdi", "r8", "memory");
+    __builtin_unreachable();
+}
+#else
+[[gnu::always_inline]] inline bcd::transfer_t jump(bcd::fcontext_t to, void* data) noexcept {
+    return bcd::jump_fcontext(to, data);
+}
+#endif
+
+}  // namespace
 
 struct fiber_context::entry_thunk {
     [[noreturn]] static void run(bcd::transfer_t t) noexcept {
@@ -77,7 +165,7 @@ struct fiber_context::switcher {
         f.running_ = true;
         eh_state& g = eh_globals();
         const eh_state outer = g;
-        g = saved(f.eh_);
+        g = f.eh_;
 #if defined(COROLLA_ASAN)
         void* fake = nullptr;
         __sanitizer_start_switch_fiber(&fake, f.stack_->usable_lo, f.stack_->frames_size());
@@ -96,7 +184,7 @@ struct fiber_context::switcher {
 #endif
         auto* last = static_cast<fiber_context*>(t.data);
         eh_state& g2 = eh_globals();
-        saved(last->eh_) = g2;
+        last->eh_ = g2;
         g2 = outer;
         last->running_ = false;
         tls_current_fiber = prev;
@@ -125,8 +213,8 @@ struct fiber_context::switcher {
             to->running_ = true;
             tls_current_fiber = to;
             eh_state& g = eh_globals();
-            saved(f.eh_) = g;
-            g = saved(to->eh_);
+            f.eh_ = g;
+            g = to->eh_;
 #if defined(COROLLA_ASAN)
             __sanitizer_start_switch_fiber(&f.stack_->fake, to->stack_->usable_lo, to->stack_->frames_size());
 #endif
@@ -235,9 +323,17 @@ bool fiber_context::run_direct_step() noexcept {
     return true;
 }
 
-void fiber_context::suspend() { switcher::suspend(*this); }
+void fiber_context::suspend_out_of_line() { switcher::suspend(*this); }
 
-void fiber_context::yield() {
+fiber_context* fiber_context::take_direct_for_suspend() noexcept {
+    task_core* t = owner_;
+    direct_step::offer(*t, this);
+    if (!direct_step_) return nullptr;
+    task_core* next = direct_step::next(*t);
+    return next ? static_cast<fiber_context*>(direct_step::take(*next)) : nullptr;
+}
+
+void fiber_context::yield_out_of_line() {
     switcher::yield(*this);
     rethrow_injected();
 }

@@ -274,6 +274,26 @@ decltype(auto) await(A&& a) {
     return detail::drive_bridge(detail::bridge_await(std::remove_cvref_t<A>(std::forward<A>(a))), "corolla::await");
 }
 
+namespace detail {
+
+inline void fiber_context::yield() {
+#if defined(COROLLA_FIBER_INLINE_YIELD)
+    // The switch inlined into the caller: after it, the caller's code goes on with no
+    // function of ours to return from.
+    if (unwinding_) throw fiber_unwind{};
+    task_core* const t = owner_;
+    task_core* const next = direct_step::yield(*t, direct_step_);
+    direct_step::offer(*t, this);
+    fiber_context* const to = next ? static_cast<fiber_context*>(direct_step::take(*next)) : nullptr;
+    leave_inline(to);
+    rethrow_injected();
+#else
+    yield_out_of_line();
+#endif
+}
+
+}  // namespace detail
+
 namespace this_fiber {
 
 /// True when the calling code runs on a fiber.

@@ -1,12 +1,13 @@
-// The machine part of a fiber: a Boost.Context execution context on a pooled stack and
-// the switches into and out of it. How a switch is made (the jump, the sanitizer fiber
-// annotations, the C++ runtime's exception state it carries) is the fiber library's
-// private business (src/context_switch.hpp): no Boost header or machine detail leaks out.
+// The machine part of a fiber: a Boost.Context execution context on a pooled stack, the
+// switches into and out of it, and what must travel with a switch (sanitizer fiber
+// annotations, the C++ runtime's per-thread exception state). No Boost header leaks out.
 #pragma once
 
 #include <cstddef>
 #include <string>
 #include <typeinfo>
+
+#include <corolla/config.hpp>  // COROLLA_ASAN / COROLLA_TSAN: the library's switch path
 
 namespace corolla {
 
@@ -31,11 +32,107 @@ class task_core;
 /// `catch (...)` must rethrow it. Every later await in the same fiber throws it again.
 struct fiber_unwind {};
 
-/// A fiber's saved copy of the C++ runtime's per-thread exception state while it is
-/// switched out (its layout is the fiber library's private business).
-struct saved_eh_state {
-    void* words[3] = {};
+/// Per-thread exception-handling state of the C++ runtime (which exceptions are being
+/// handled, how many are in flight). Each fiber has its own, so a fiber suspended inside a
+/// catch block does not see another fiber's exceptions.
+struct eh_state {
+    void* caught = nullptr;
+    unsigned int uncaught = 0;
+#if defined(__ARM_EABI_UNWINDER__)
+    void* propagating = nullptr;
+#endif
 };
+
+/// The C++ runtime's exception state of this thread, asked for once (eh_globals()).
+extern thread_local constinit eh_state* tls_eh_globals;
+eh_state* eh_globals_slow() noexcept;
+[[gnu::always_inline]] inline eh_state& eh_globals() noexcept {
+    eh_state* g = tls_eh_globals;
+    if (!g) [[unlikely]]
+        g = eh_globals_slow();
+    return *g;
+}
+
+/// What a switch delivers to the context switched to (Boost.Context's transfer_t): the
+/// context of the code that switched, suspended, and a data word.
+struct fiber_transfer {
+    void* fctx;
+    void* data;
+};
+
+#if defined(__x86_64__) && defined(__ELF__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(COROLLA_FIBER_BOOST_JUMP)
+#define COROLLA_FIBER_ASM_JUMP 1
+/// Boost.Context's jump_fcontext (x86-64 System V), inlined at the switch and entered
+/// without a call: the frame it saves and restores is Boost's (MXCSR and x87 control
+/// word, r12-r15, rbx, rbp, the resume address), so it switches to and from contexts
+/// suspended by jump_fcontext alike. Without the call the return stack predictor is not
+/// left one entry off at every switch, and a switch inlined into the code that yields
+/// returns through no frame at all after it: each return that follows a switch and
+/// pops the other context's address is a mispredicted branch. The frame goes below the
+/// 128-byte red zone the surrounding code may be using. Every register the ABI lets a
+/// call clobber is declared clobbered (the other context ran in between).
+[[gnu::always_inline]] inline fiber_transfer fiber_jump(void* to, void* data) noexcept {
+    register void* rdi asm("rdi") = to;
+    register void* rsi asm("rsi") = data;
+    register void* rax asm("rax");
+    register void* rdx asm("rdx");
+    asm volatile(
+        "leaq -0xc8(%%rsp), %%rsp\n\t"
+        "stmxcsr (%%rsp)\n\t"
+        "fnstcw 0x4(%%rsp)\n\t"
+        "movq %%r12, 0x10(%%rsp)\n\t"
+        "movq %%r13, 0x18(%%rsp)\n\t"
+        "movq %%r14, 0x20(%%rsp)\n\t"
+        "movq %%r15, 0x28(%%rsp)\n\t"
+        "movq %%rbx, 0x30(%%rsp)\n\t"
+        "movq %%rbp, 0x38(%%rsp)\n\t"
+        "leaq 1f(%%rip), %%rax\n\t"
+        "movq %%rax, 0x40(%%rsp)\n\t"
+        "movq %%rsp, %%rax\n\t"
+        "movq %%rdi, %%rsp\n\t"
+        "movq 0x40(%%rsp), %%r8\n\t"
+        "ldmxcsr (%%rsp)\n\t"
+        "fldcw 0x4(%%rsp)\n\t"
+        "movq 0x10(%%rsp), %%r12\n\t"
+        "movq 0x18(%%rsp), %%r13\n\t"
+        "movq 0x20(%%rsp), %%r14\n\t"
+        "movq 0x28(%%rsp), %%r15\n\t"
+        "movq 0x30(%%rsp), %%rbx\n\t"
+        "movq 0x38(%%rsp), %%rbp\n\t"
+        "leaq 0x48(%%rsp), %%rsp\n\t"
+        "movq %%rsi, %%rdx\n\t"
+        "movq %%rax, %%rdi\n\t"
+        "jmp *%%r8\n"
+        "1:\n\t"
+        "leaq 0x80(%%rsp), %%rsp\n\t"
+        : "+r"(rdi), "+r"(rsi), "=r"(rax), "=r"(rdx)
+        :
+        : "rcx", "r8", "r9", "r10", "r11", "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
+          "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",
+#if defined(__AVX512F__)
+          "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm24", "xmm25", "xmm26", "xmm27",
+          "xmm28", "xmm29", "xmm30", "xmm31", "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7",
+#endif
+          "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)");
+    return {rax, rdx};
+}
+#endif
+
+// Whether this translation unit runs a task fiber's yield inline (the switch in the
+// caller's frame): with the inline jump, and not under a sanitizer (whose fiber
+// annotations the library's out-of-line switch makes).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define COROLLA_FIBER_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define COROLLA_FIBER_SANITIZED 1
+#endif
+#endif
+#if defined(COROLLA_FIBER_ASM_JUMP) && !defined(COROLLA_FIBER_SANITIZED) && !defined(COROLLA_ASAN) && \
+    !defined(COROLLA_TSAN)
+#define COROLLA_FIBER_INLINE_YIELD 1
+#endif
 
 class fiber_context;
 struct fiber_stack;
@@ -69,8 +166,12 @@ public:
     /// is resumed again; throws fiber_unwind when it is being unwound.
     void suspend();
     /// From inside this task's fiber: queues the task's next step (one loop iteration
-    /// later) and suspends; rethrows what that step injects (cancelled_error).
+    /// later) and suspends; rethrows what that step injects (cancelled_error). Defined in
+    /// corolla/fiber/fiber.hpp.
     void yield();
+    /// suspend() and yield() out of line (where the switch is not inlined).
+    void suspend_out_of_line();
+    void yield_out_of_line();
     /// Ends a fiber that is suspended: its pending suspend() throws fiber_unwind (and so
     /// does every later one) until the entry returns. Releases the stack. Idempotent.
     void unwind() noexcept {
@@ -96,6 +197,12 @@ public:
 private:
     struct entry_thunk;
     struct switcher;
+    /// For suspend(): marks the owner resumable directly and, within a direct step, takes
+    /// the next due fiber step off the loop; returns that fiber (to switch to) or null.
+    fiber_context* take_direct_for_suspend() noexcept;
+    /// The fiber's side of a switch, inlined (see fiber_jump): to `to`, handed the
+    /// thread, or back to the resumer; returns when resumed.
+    void leave_inline(fiber_context* to);
     void start(fiber_stack* stack) noexcept;
     void unwind_suspended() noexcept;
     void release_stack() noexcept;
@@ -109,7 +216,7 @@ private:
     /// The fiber's stack (its sanitizer bookkeeping is kept there) until the fiber ends.
     fiber_stack* stack_ = nullptr;
     /// The fiber's exception-handling state while it is switched out.
-    saved_eh_state eh_{};
+    eh_state eh_{};
     std::size_t stack_size_;
     bool started_ = false;
     bool finished_ = false;
@@ -117,6 +224,42 @@ private:
     bool running_ = false;
     bool direct_step_ = false;  ///< running a step begun directly (it may hand over)
 };
+
+#if defined(COROLLA_FIBER_INLINE_YIELD)
+inline void fiber_context::leave_inline(fiber_context* to) {
+    fiber_transfer tr;
+    if (to) {
+        // `to` takes over what this fiber holds of its resumer (ctx_, below).
+        to->direct_step_ = true;
+        running_ = false;
+        to->running_ = true;
+        tls_current_fiber = to;
+        eh_state& g = eh_globals();
+        eh_ = g;
+        g = to->eh_;
+        tr = fiber_jump(to->ctx_, this);
+    } else {
+        tr = fiber_jump(ctx_, this);
+    }
+    if (tr.data) {  // handed the thread by another fiber, now suspended at tr.fctx
+        auto* from = static_cast<fiber_context*>(tr.data);
+        ctx_ = from->ctx_;
+        from->ctx_ = tr.fctx;
+    } else {
+        ctx_ = tr.fctx;
+    }
+    if (unwinding_) throw fiber_unwind{};
+}
+#endif
+
+inline void fiber_context::suspend() {
+#if defined(COROLLA_FIBER_INLINE_YIELD)
+    if (unwinding_) throw fiber_unwind{};
+    leave_inline(owner_ ? take_direct_for_suspend() : nullptr);
+#else
+    suspend_out_of_line();
+#endif
+}
 
 /// The fiber stack size used when neither the fiber nor its loop names one.
 std::size_t default_fiber_stack_size() noexcept;
