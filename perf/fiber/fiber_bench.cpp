@@ -31,10 +31,9 @@
 namespace corolla::bench {
 namespace {
 
-loop_options options_for(const std::string& backend, std::size_t fiber_stack = 0) {
+loop_options options_for(const std::string& backend) {
     loop_options options;
     options.backend = backend;
-    options.stack_size = fiber_stack;
     return options;
 }
 
@@ -133,7 +132,8 @@ coro<void> coro_idle() { co_await sleep(std::chrono::hours(1)); }
 // dropped, one iteration in which each starts and parks in sleep(1h), then the resident
 // growth since just after the loop was made. Exits with the loop alive.
 [[noreturn]] void corolla_idle_child(const std::string& backend, std::size_t n, std::size_t stack, bool fibers) {
-    event_loop loop{options_for(backend, stack)};
+    set_default_fiber_stack_size(stack);  // a fresh process: only its own fibers see it
+    event_loop loop{options_for(backend)};
     park_and_report(
         loop, n,
         [&] {

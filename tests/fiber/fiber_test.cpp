@@ -340,16 +340,22 @@ COROLLA_BACKEND_TEST(stacks_are_reused_not_mapped_per_spawn) {
     BOOST_TEST(after.pooled == after.mapped);
 }
 
-COROLLA_BACKEND_TEST(stack_size_comes_from_the_fiber_then_the_loop) {
+COROLLA_BACKEND_TEST(stack_size_comes_from_the_fiber_then_the_process_default) {
     const std::size_t big = std::size_t{4} << 20;
-    corolla::event_loop loop{corolla::loop_options{.backend = backend, .stack_size = big}};
-    BOOST_TEST(loop.stack_size() == big);
-    // ~2 MiB of frames: more than the default stack, within the loop's and the fiber's.
-    auto from_loop = corolla::spawn_fiber(loop, [] { return deep(2000); });
+    const std::size_t builtin = corolla::default_fiber_stack_size();
+    BOOST_TEST(builtin < big);
+    corolla::event_loop loop{corolla::loop_options{.backend = backend}};
+    // ~2 MiB of frames: more than the built-in default stack, within the fiber's own size.
     auto from_fiber =
         corolla::spawn_fiber(loop, corolla::fiber_options{.name = "big", .stack_size = big}, [] { return deep(2000); });
-    BOOST_TEST(loop.run_until_complete(from_loop) == 2000);
     BOOST_TEST(loop.run_until_complete(from_fiber) == 2000);
+    // ... and within the process default once it is raised; 0 restores the built-in one.
+    corolla::set_default_fiber_stack_size(big);
+    BOOST_TEST(corolla::default_fiber_stack_size() == big);
+    auto from_default = corolla::spawn_fiber(loop, [] { return deep(2000); });
+    BOOST_TEST(loop.run_until_complete(from_default) == 2000);
+    corolla::set_default_fiber_stack_size(0);
+    BOOST_TEST(corolla::default_fiber_stack_size() == builtin);
     loop.close();
 }
 

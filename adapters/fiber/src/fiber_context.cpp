@@ -344,6 +344,18 @@ void fiber_context::unwind_suspended() noexcept {
         resume();  // noexcept context: a failure here terminates
 }
 
-std::size_t default_fiber_stack_size() noexcept { return fiber_stack_bytes(0); }
+std::size_t fiber_default_stack_request = 0;
 
 }  // namespace corolla::detail
+
+namespace corolla {
+
+std::size_t default_fiber_stack_size() noexcept { return detail::fiber_stack_bytes(0); }
+
+void set_default_fiber_stack_size(std::size_t bytes) noexcept {
+    __atomic_store_n(&detail::fiber_default_stack_request, bytes, __ATOMIC_RELAXED);
+}
+
+}  // namespace corolla
+
+namespace corolla::detail {}  // namespace corolla::detail

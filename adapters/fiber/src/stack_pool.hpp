@@ -47,12 +47,16 @@ extern thread_local constinit fiber_stack_usage tls_stack_usage;
 std::size_t fiber_page_size_slow() noexcept;
 extern std::size_t fiber_page_size_cache;  ///< 0 until first asked (then the system's page size)
 
+/// The stack size set_default_fiber_stack_size() chose (0: the built-in default).
+extern std::size_t fiber_default_stack_request;
+
 /// The usable bytes of a fiber's stack: `requested` (0: default_fiber_stack_size())
 /// rounded up to whole pages, at least four.
 inline std::size_t fiber_stack_bytes(std::size_t requested) noexcept {
     std::size_t page = __atomic_load_n(&fiber_page_size_cache, __ATOMIC_RELAXED);
     if (!page) [[unlikely]]
         page = fiber_page_size_slow();
+    if (!requested) requested = __atomic_load_n(&fiber_default_stack_request, __ATOMIC_RELAXED);
     if (!requested) {
 #if defined(COROLLA_ASAN) || defined(COROLLA_TSAN)
         requested = std::size_t{512} << 10;  // sanitizer frames are several times larger

@@ -215,7 +215,6 @@ void event_loop::log(log_level level, std::string_view message) noexcept {
 
 void event_loop::set_debug(bool on) noexcept { impl_->debug_ = on; }
 bool event_loop::get_debug() const noexcept { return impl_->debug_; }
-std::size_t event_loop::stack_size() const noexcept { return impl_->stack_size_; }
 void event_loop::set_slow_callback_duration(duration d) noexcept { impl_->slow_ = d; }
 duration event_loop::slow_callback_duration() const noexcept { return impl_->slow_; }
 std::string_view event_loop::backend_name() const noexcept { return impl_->backend(); }

@@ -544,7 +544,6 @@ public:
     bool running() const noexcept { return running_; }
     bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
     std::size_t pool_size_ = 0;
-    std::size_t stack_size_ = 0;
 
 private:
     std::unordered_set<future_base*> jobs_;  ///< run_in_executor jobs in flight

@@ -17,7 +17,6 @@ loop_impl::loop_impl(event_loop& self, loop_options opts) : self_(self) {
     debug_ = opts.debug;
     slow_ = opts.slow_callback_duration;
     pool_size_ = opts.thread_pool_size;
-    stack_size_ = opts.stack_size;
     events_.resize(256);
     signal_target_.sel.store(selector_.get(), std::memory_order_release);
 }

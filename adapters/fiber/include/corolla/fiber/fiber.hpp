@@ -41,10 +41,16 @@ namespace corolla {
 struct fiber_options {
     /// The task's name; empty: "Task-N".
     std::string name{};
-    /// Usable stack bytes (rounded up to pages); 0: the loop's
-    /// loop_options::stack_size, or 128 KiB (512 KiB in sanitizer builds).
+    /// Usable stack bytes (rounded up to pages); 0: default_fiber_stack_size().
     std::size_t stack_size = 0;
 };
+
+/// The usable stack bytes of a fiber that names no size: what set_default_fiber_stack_size
+/// chose, else 128 KiB (512 KiB in sanitizer builds), rounded up to pages.
+std::size_t default_fiber_stack_size() noexcept;
+/// Sets the stack size of fibers (and stackful generators) that name none, for the whole
+/// process from now on (0: back to the built-in default). Thread-safe.
+void set_default_fiber_stack_size(std::size_t bytes) noexcept;
 
 namespace detail {
 
@@ -72,7 +78,7 @@ public:
     fiber_task(event_loop& loop, std::string&& name, std::size_t stack_size, Call&& call)
         : task_state<T>(loop, std::move(name)),
           call_(std::move(call)),
-          ctx_(this, stack_size ? stack_size : loop.stack_size(), &fiber_task::entry, this) {
+          ctx_(this, stack_size, &fiber_task::entry, this) {
         this->direct_steps_ = true;
     }
     ~fiber_task() override { fiber_task::destroy_code(); }

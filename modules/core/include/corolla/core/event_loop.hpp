@@ -234,8 +234,6 @@ public:
 
     void set_debug(bool on) noexcept;
     bool get_debug() const noexcept;
-    /// loop_options::stack_size (0: the stackful style's default).
-    std::size_t stack_size() const noexcept;
     void set_slow_callback_duration(duration d) noexcept;
     duration slow_callback_duration() const noexcept;
 

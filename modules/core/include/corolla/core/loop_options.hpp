@@ -27,9 +27,6 @@ struct loop_options {
     duration slow_callback_duration = std::chrono::milliseconds(100);
     /// Workers of the default executor (run_in_executor, to_thread); 0: min(32, cores + 4).
     std::size_t thread_pool_size = 0;
-    /// Stack bytes of a stackful task (one running on a stack of its own) started on this
-    /// loop without a size of its own; 0: its execution style's default.
-    std::size_t stack_size = 0;
 };
 
 }  // namespace corolla

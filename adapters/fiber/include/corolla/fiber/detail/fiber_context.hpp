@@ -261,8 +261,6 @@ inline void fiber_context::suspend() {
 #endif
 }
 
-/// The fiber stack size used when neither the fiber nor its loop names one.
-std::size_t default_fiber_stack_size() noexcept;
 
 /// "work(int)" or "main()::{lambda()#1}": a readable name for the callable a fiber runs
 /// (`function_address` is the function for a plain function pointer, else null).
