@@ -1,7 +1,7 @@
 // The io_uring selector's completion_io: socket and file operations the kernel performs
 // itself (recv, send, accept, connect, read, write, recvmsg, sendmsg, on registered
-// buffers where they fit), retried behind a linked poll after EAGAIN, cancelled by
-// address; and one multishot accept per listener feeding its waiting accepts.
+// buffers where they fit; pread, pwrite and fsync on regular files), retried behind a linked poll after EAGAIN,
+// cancelled by address; and one multishot accept per listener feeding its waiting accepts.
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -139,6 +139,13 @@ void io_uring_selector::prep(detail::io_request& r, bool after_poll) {
         else
             ::io_uring_prep_write(e, a.fd, a.buf, static_cast<unsigned>(a.len), ~0ull);
         break;
+    case detail::io_kind::pread:
+        ::io_uring_prep_read(e, a.fd, a.buf, static_cast<unsigned>(a.len), static_cast<std::uint64_t>(a.offset));
+        break;
+    case detail::io_kind::pwrite:
+        ::io_uring_prep_write(e, a.fd, a.buf, static_cast<unsigned>(a.len), static_cast<std::uint64_t>(a.offset));
+        break;
+    case detail::io_kind::fsync: ::io_uring_prep_fsync(e, a.fd, a.flags == 1 ? IORING_FSYNC_DATASYNC : 0); break;
     case detail::io_kind::recvfrom: ::io_uring_prep_recvmsg(e, a.fd, message_for(r), a.flags); break;
     case detail::io_kind::sendto: ::io_uring_prep_sendmsg(e, a.fd, message_for(r), a.flags | MSG_NOSIGNAL); break;
     default: break;  // not native (submit() refused it)

@@ -101,6 +101,12 @@ void io_uring_selector::probe_opcodes() {
     set(io_kind::write, has(IORING_OP_WRITE));
     set(io_kind::recvfrom, has(IORING_OP_RECVMSG));
     set(io_kind::sendto, has(IORING_OP_SENDMSG));
+    // Offset -1 (the file position) needs IORING_FEAT_RW_CUR_POS (5.6); without it the fs
+    // module uses its thread pool.
+    const bool cur_pos = (ring_.features & IORING_FEAT_RW_CUR_POS) != 0;
+    set(io_kind::pread, cur_pos && has(IORING_OP_READ));
+    set(io_kind::pwrite, cur_pos && has(IORING_OP_WRITE));
+    set(io_kind::fsync, has(IORING_OP_FSYNC));
     ::io_uring_free_probe(p);
 }
 

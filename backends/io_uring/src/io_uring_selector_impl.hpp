@@ -70,6 +70,7 @@ public:
     bool submit(detail::io_request& r) override;
     bool try_complete(detail::io_args& a) override;
     void release(int fd) noexcept override;
+    bool performs(detail::io_kind k) const noexcept override { return native_[static_cast<std::size_t>(k)]; }
     void cancel(detail::io_request& r) override;
     void cancel_and_wait(detail::io_request& r) noexcept override;
     void take_completed(std::vector<detail::io_request*>& out) override;

@@ -109,6 +109,13 @@ bool perform_io(io_args& a, int& socket_error) noexcept {
             break;
         case io_kind::read: n = ::read(a.fd, a.buf, a.len); break;
         case io_kind::write: n = ::write(a.fd, a.buf, a.len); break;
+        case io_kind::pread:
+            n = a.offset < 0 ? ::read(a.fd, a.buf, a.len) : ::pread(a.fd, a.buf, a.len, static_cast<off_t>(a.offset));
+            break;
+        case io_kind::pwrite:
+            n = a.offset < 0 ? ::write(a.fd, a.buf, a.len) : ::pwrite(a.fd, a.buf, a.len, static_cast<off_t>(a.offset));
+            break;
+        case io_kind::fsync: n = a.flags == 1 ? ::fdatasync(a.fd) : ::fsync(a.fd); break;
         }
         if (n >= 0) {
             // EOF where the socket failed: the error the kernel would have returned first.

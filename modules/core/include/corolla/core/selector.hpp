@@ -15,6 +15,7 @@ namespace corolla {
 namespace detail {
 class io_request;
 struct io_args;
+enum class io_kind : std::uint8_t;
 }  // namespace detail
 
 /// Interest and event bits. `hangup` and `error` are reported only in addition to
@@ -61,6 +62,9 @@ struct selector_caps {
 /// - release(fd) is called when fd is about to be closed, after its requests were
 ///   cancelled: the backend drops what it keeps going on fd without a request (a multishot
 ///   accept, and the connections it took in that nobody accepted yet).
+/// - performs(k) says whether submit() takes requests of kind k. Socket kinds it refuses
+///   fall back to readiness; the regular-file kinds (pread, pwrite, fsync) have no
+///   readiness path, so their user (the fs module) asks first and else uses a thread pool.
 class completion_io {
 public:
     virtual bool submit(detail::io_request& r) = 0;
@@ -69,6 +73,7 @@ public:
     virtual void take_completed(std::vector<detail::io_request*>& out) = 0;
     virtual bool try_complete(detail::io_args&) { return false; }
     virtual void release(int) noexcept {}
+    virtual bool performs(detail::io_kind) const noexcept { return false; }
 
 protected:
     ~completion_io() = default;

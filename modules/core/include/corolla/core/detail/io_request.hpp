@@ -26,6 +26,12 @@ enum class io_kind : std::uint8_t {
     sendto,    ///< sendto addr (MSG_NOSIGNAL): res = bytes
     read,      ///< read(fd, buf, len): res = bytes
     write,     ///< write(fd, buf, len): res = bytes
+    // Regular files (never ready-polled: the fs module submits these only to a completion
+    // backend that performs them, see completion_io::performs, and uses a thread pool
+    // elsewhere).
+    pread,   ///< pread(fd, buf, len, offset): res = bytes; offset -1: at the file position, advancing it
+    pwrite,  ///< pwrite(fd, buf, len, offset): res = bytes; offset -1: at the file position, advancing it
+    fsync,   ///< fsync(fd), or fdatasync(fd) when flags is 1: res = 0
 };
 
 /// The arguments and outcome of one syscall. `addr` points to a sockaddr buffer of
@@ -38,15 +44,17 @@ struct io_args {
     int flags = 0;
     void* addr = nullptr;
     unsigned addrlen = 0;
-    long res = 0;  ///< result when done without error (for send_all: bytes sent so far)
-    int err = 0;   ///< errno when it failed, else 0
+    std::int64_t offset = -1;  ///< pread / pwrite: the file offset, -1 for the file position
+    long res = 0;              ///< result when done without error (for send_all: bytes sent so far)
+    int err = 0;               ///< errno when it failed, else 0
     /// connect: the handshake is under way (connect() said EINPROGRESS); its outcome is
     /// read from SO_ERROR, not from a second connect().
     bool connecting = false;
 
     /// True for the kinds that wait for readability.
     bool reads() const noexcept {
-        return kind == io_kind::recv || kind == io_kind::accept || kind == io_kind::recvfrom || kind == io_kind::read;
+        return kind == io_kind::recv || kind == io_kind::accept || kind == io_kind::recvfrom || kind == io_kind::read ||
+               kind == io_kind::pread;
     }
 };
 
