@@ -5,6 +5,8 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <pthread.h>
+#include <sched.h>
 #include <random>
 #include <stdexcept>
 #include <vector>
@@ -351,4 +353,45 @@ COROLLA_BACKEND_TEST(sigterm_cancels_main_and_run_reports_it) {
     ::sigaction(SIGTERM, nullptr, &now);
     BOOST_TEST((now.sa_handler == SIG_DFL));
     ::sigaction(SIGTERM, &old, nullptr);
+}
+
+COROLLA_BACKEND_TEST(by_default_one_loop_per_allowed_cpu_and_pinned_on_request) {
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    BOOST_REQUIRE(::sched_getaffinity(0, sizeof allowed, &allowed) == 0);
+    std::vector<int> cpus;
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+        if (CPU_ISSET(c, &allowed)) cpus.push_back(c);
+    {
+        auto o = options(backend, 0);
+        runtime rt(std::move(o));
+        BOOST_TEST(rt.size() == cpus.size());
+    }
+    auto o = options(backend, 3);
+    o.pin = true;
+    runtime rt(std::move(o));
+    auto only_cpu = [] {
+        cpu_set_t s;
+        CPU_ZERO(&s);
+        ::pthread_getaffinity_np(::pthread_self(), sizeof s, &s);
+        if (CPU_COUNT(&s) != 1) return -1;
+        for (int c = 0; c < CPU_SETSIZE; ++c)
+            if (CPU_ISSET(c, &s)) return c;
+        return -1;
+    };
+    std::vector<int> seen = rt.run([&](event_loop& l) {
+        return test::spawn(l, [&]() -> TASK(std::vector<int>) {
+            std::vector<int> v;
+            for (std::size_t i = 0; i < 3; ++i)
+                v.push_back(AWAIT(rt.submit_to(i, only_cpu)));
+            RETURN v;
+        });
+    });
+    for (std::size_t i = 0; i < 3; ++i)
+        BOOST_TEST(seen[i] == cpus[i % cpus.size()]);
+    // Loop 0's thread (this one) has its affinity back.
+    cpu_set_t now;
+    CPU_ZERO(&now);
+    ::pthread_getaffinity_np(::pthread_self(), sizeof now, &now);
+    BOOST_TEST(CPU_EQUAL(&now, &allowed));
 }
