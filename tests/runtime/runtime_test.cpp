@@ -61,11 +61,11 @@ COROLLA_BACKEND_TEST(run_returns_main_result_and_propagates_its_exception) {
 COROLLA_BACKEND_TEST(submit_to_runs_plain_functions_and_tasks_across_every_pair) {
     constexpr std::size_t n = 4;
     runtime rt(options(backend, n));
-    std::atomic<int> remote_ok{0};
+    std::atomic<int> remote_ok{0}, wrong{0};
     auto body = [&](std::size_t from) -> TASK(int) {
         int sum = 0;
         for (std::size_t to = 0; to < n; ++to) {
-            BOOST_REQUIRE(rt.current_index() == from);
+            if (rt.current_index() != from) ++wrong;  // Boost.Test asserts on loop 0's thread only
             // A plain function: its value is the result.
             sum += AWAIT(rt.submit_to(to, [&rt, &remote_ok, to] {
                 if (rt.current_index() == to) ++remote_ok;
@@ -97,6 +97,7 @@ COROLLA_BACKEND_TEST(submit_to_runs_plain_functions_and_tasks_across_every_pair)
     });
     BOOST_TEST(total == int(n) * (0 + 1 + 2 + 3) * 11);
     BOOST_TEST(remote_ok.load() == int(2 * n * n));
+    BOOST_TEST(wrong.load() == 0);
 }
 
 COROLLA_BACKEND_TEST(exceptions_cross_loops_intact) {
@@ -208,7 +209,7 @@ COROLLA_BACKEND_TEST(a_storm_of_calls_with_random_cancels_ends_each_exactly_once
     constexpr int per_pair = 1200;  // 10^4 calls in all
     constexpr int wave = 100;
     runtime rt(options(backend, n));
-    std::atomic<int> ok{0}, cancelled{0}, callbacks{0}, remote_runs{0};
+    std::atomic<int> ok{0}, cancelled{0}, callbacks{0}, remote_runs{0}, wrong{0};
     auto source = [&](std::size_t from) -> TASK(void) {
         std::mt19937 rng(unsigned(from) + 1);
         for (int base = 0; base < per_pair * int(n); base += wave) {
@@ -236,7 +237,7 @@ COROLLA_BACKEND_TEST(a_storm_of_calls_with_random_cancels_ends_each_exactly_once
             for (int k = 0; k < wave; ++k) {
                 if (rng() % 8 == 0) fs[std::size_t(k)].cancel();
                 try {
-                    BOOST_REQUIRE(AWAIT(fs[std::size_t(k)]) == base + k);
+                    if (AWAIT(fs[std::size_t(k)]) != base + k) ++wrong;  // no Boost.Test off loop 0
                     ++ok;
                 } catch (const corolla::cancelled_error&) {
                     ++cancelled;
@@ -260,6 +261,7 @@ COROLLA_BACKEND_TEST(a_storm_of_calls_with_random_cancels_ends_each_exactly_once
     const int total = per_pair * int(n * n);
     BOOST_TEST(ok.load() + cancelled.load() == total);
     BOOST_TEST(callbacks.load() == total);
+    BOOST_TEST(wrong.load() == 0);
     BOOST_TEST(ok.load() > 0);
     BOOST_TEST(cancelled.load() > 0);
     BOOST_TEST(remote_runs.load() >= ok.load());
