@@ -62,13 +62,12 @@ loop_options loop_options_for(const runtime_options& o, std::size_t loops) {
     if (o.loop.selector) throw std::invalid_argument("runtime: loop_options::selector must be null (one per loop)");
     if (o.loop.clock && loops > 1)
         throw std::invalid_argument("runtime: loop_options::clock cannot be shared by several loops");
-    loop_options l;
+    loop_options l;  // every field but the selector (checked null above), which cannot be copied
     l.backend = o.backend.empty() ? o.loop.backend : o.backend;
     l.clock = o.loop.clock;
     l.debug = o.loop.debug;
     l.slow_callback_duration = o.loop.slow_callback_duration;
     l.thread_pool_size = o.loop.thread_pool_size;
-    l.stack_size = o.loop.stack_size;
     return l;
 }
 
