@@ -10,9 +10,8 @@
 #include <corolla/core/wait.hpp>
 
 namespace corolla {
-namespace {
 
-bool on_main_thread() {
+bool detail::on_main_thread() noexcept {
 #if defined(__linux__)
     return static_cast<pid_t>(::syscall(SYS_gettid)) == ::getpid();
 #else
@@ -20,13 +19,11 @@ bool on_main_thread() {
 #endif
 }
 
-bool sigint_has_default_action() {
+bool detail::has_default_action(int sig) noexcept {
     struct sigaction old {};
-    if (::sigaction(SIGINT, nullptr, &old) != 0) return false;
+    if (::sigaction(sig, nullptr, &old) != 0) return false;
     return !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL;
 }
-
-}  // namespace
 
 runner::runner(run_options options) : handle_sigint_(options.handle_sigint) {
     if (event_loop::running()) throw loop_running_error("run() cannot be called from a running event loop");
@@ -46,7 +43,7 @@ void runner::begin_main(task_ref main) {
         throw std::invalid_argument("runner: the task belongs to another loop");
     main_ = std::move(main);
     interrupts_ = 0;
-    if (handle_sigint_ && on_main_thread() && sigint_has_default_action()) {
+    if (handle_sigint_ && detail::on_main_thread() && detail::has_default_action(SIGINT)) {
         try {
             loop_->add_signal_handler(SIGINT, [this] { on_sigint(); });
             sigint_installed_ = true;

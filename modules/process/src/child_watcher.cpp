@@ -131,7 +131,8 @@ void watch_by_sigchld(const std::shared_ptr<child_state>& c) {
 
 // --- child_state ---------------------------------------------------------------------------
 
-child_state::child_state(event_loop& l, pid_t p) noexcept : loop(&l), anchor(corolla::detail::loop_access::anchor(l)), pid(p) {}
+child_state::child_state(event_loop& l, pid_t p) noexcept
+    : loop(&l), anchor(corolla::detail::loop_access::anchor(l)), pid(p) {}
 
 child_state::~child_state() {
     if (!returncode) {

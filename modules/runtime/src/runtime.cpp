@@ -5,29 +5,12 @@
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
-#if defined(__linux__)
-#include <sys/syscall.h>
-#endif
 
 #include <corolla/core/runner.hpp>
 #include <corolla/core/task.hpp>
 
 namespace corolla {
 namespace {
-
-bool on_main_thread() {
-#if defined(__linux__)
-    return static_cast<pid_t>(::syscall(SYS_gettid)) == ::getpid();
-#else
-    return true;
-#endif
-}
-
-bool has_default_action(int sig) {
-    struct sigaction old {};
-    if (::sigaction(sig, nullptr, &old) != 0) return false;
-    return !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL;
-}
 
 /// The CPUs this thread may run on, in order.
 std::vector<int> allowed_cpus() {
@@ -159,9 +142,9 @@ void runtime::watch_main(detail::future_base* main) {
     main_ = detail::intrusive_ptr<detail::future_base>(main);
     interrupts_ = 0;
     first_signal_ = 0;
-    if (!handle_signals_ || !on_main_thread()) return;
+    if (!handle_signals_ || !detail::on_main_thread()) return;
     for (int sig : {SIGINT, SIGTERM}) {
-        if (!has_default_action(sig)) continue;
+        if (!detail::has_default_action(sig)) continue;
         try {
             loops_[0]->add_signal_handler(sig, [this, sig] { on_signal(sig); });
             signals_installed_.push_back(sig);

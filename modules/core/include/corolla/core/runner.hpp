@@ -71,4 +71,12 @@ private:
     bool closed_ = false;
 };
 
+namespace detail {
+/// Whether the calling thread is the process's main thread (where Ctrl+C handling is
+/// installed, as asyncio.Runner does); true where that cannot be told.
+bool on_main_thread() noexcept;
+/// Whether `sig` has its default disposition (nobody installed a handler or ignored it).
+bool has_default_action(int sig) noexcept;
+}  // namespace detail
+
 }  // namespace corolla

@@ -261,7 +261,6 @@ inline void fiber_context::suspend() {
 #endif
 }
 
-
 /// "work(int)" or "main()::{lambda()#1}": a readable name for the callable a fiber runs
 /// (`function_address` is the function for a plain function pointer, else null).
 std::string describe_callable(const void* function_address, const std::type_info& type);
