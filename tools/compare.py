@@ -425,15 +425,15 @@ def main(argv: list) -> int:
     build_dir = (args.build_dir or DEFAULT_BUILD_DIR).resolve()
     if not args.no_build and not args.list:
         build_dir = build(args)
-    scenarios = csv_set(args.scenarios)
-    bench_scenarios = {s for s in scenarios if not echo.is_echo_scenario(s)}
+    wanted = csv_set(args.scenarios)
+    bench_scenarios = {s for s in wanted if not echo.is_echo_scenario(s)}
     try:
-        echo_plan = echo.make_plan(args, build_dir, scenarios)
+        echo_plan = echo.make_plan(args, build_dir, wanted)
     except echo.echo_error as e:
         raise failure(str(e)) from e
     env = bench_env(args.mode)
     chosen = {}
-    if not scenarios or bench_scenarios:
+    if not wanted or bench_scenarios:
         binaries = find_binaries(build_dir)
         names = {b: list_benchmarks(b, env) for b in binaries}
         chosen = select_benchmarks(names, bench_scenarios, csv_set(args.backends))
@@ -459,7 +459,7 @@ def main(argv: list) -> int:
                 continue
             if args.mode == "quick" and not args.rounds and r >= QUICK_ROUND_CAPS.get(scenario, rounds):
                 continue
-            if args.mode == "quick" and scenario in QUICK_SKIPPED_SCENARIOS and scenario not in scenarios:
+            if args.mode == "quick" and scenario in QUICK_SKIPPED_SCENARIOS and scenario not in wanted:
                 continue
             out.append(n)
         return out
