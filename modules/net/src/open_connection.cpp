@@ -11,6 +11,7 @@
 #include <corolla/net/errors.hpp>
 #include <corolla/net/resolve.hpp>
 #include <corolla/core/detail/loop_access.hpp>
+#include <corolla/core/detail/take_result.hpp>
 
 namespace corolla::net {
 
@@ -154,13 +155,7 @@ future_base* open_connection_op::start(event_loop& loop) {
 
 stream_pair open_connection_op::finish(std::exception_ptr injected) {
     auto st = std::move(p_->state);
-    if (injected && st->status() == corolla::future_status::done && !st->has_exception()) {
-        // Connected before the cancellation reached us: hand the connection over first.
-        corolla::detail::defer_cancel(injected);
-        injected = nullptr;
-    }
-    if (injected) std::rethrow_exception(injected);
-    return std::move(st->value());
+    return corolla::detail::take_result(*st, std::move(injected));
 }
 
 open_connection_op open_connection(std::string host, int port, stream_options options) {

@@ -2,6 +2,7 @@
 // "read stderr to EOF", followed by wait(). Built from the streams' operations started as
 // futures, so it serves both styles and needs no task of its own.
 #include <corolla/process/process.hpp>
+#include <corolla/core/detail/take_result.hpp>
 
 #include <utility>
 
@@ -149,13 +150,7 @@ future_base* communicate_op::start(event_loop& loop) {
 
 communicate_result communicate_op::finish(std::exception_ptr injected) {
     auto st = std::move(p_->state);
-    if (injected && st->status() == corolla::future_status::done && !st->has_exception()) {
-        // Everything was read before the cancellation reached us: hand it over first.
-        corolla::detail::defer_cancel(injected);
-        injected = nullptr;
-    }
-    if (injected) std::rethrow_exception(injected);
-    return std::move(st->value());
+    return corolla::detail::take_result(*st, std::move(injected));
 }
 
 }  // namespace corolla::subprocess
